@@ -1,0 +1,35 @@
+# Two commands for people: `make run` and `make test`. Both set everything up from nothing
+# (virtual environment, the app, the default model) and are quick when it is already done.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+MODEL  := resources/models/all-MiniLM-L6-v2.F16.gguf
+
+.PHONY: setup run test lint bench clean
+
+$(STAMP): pyproject.toml constraints.txt
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
+	@touch $@
+
+$(MODEL): | $(STAMP)
+	$(BIN)/desktop-search models install-default
+
+setup: $(STAMP) $(MODEL)
+
+run: setup
+	$(BIN)/desktop-search
+
+test: setup
+	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest
+
+lint: setup
+	$(BIN)/ruff check desktop_app tests
+	$(BIN)/ruff format --check desktop_app tests
+	$(BIN)/mypy
+
+clean:
+	rm -rf $(VENV) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache

