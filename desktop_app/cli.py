@@ -65,6 +65,44 @@ def build_parser() -> argparse.ArgumentParser:
     added.add_argument("file", type=Path)
     downloaded = model_commands.add_parser("download", help="download a catalogue model")
     downloaded.add_argument("name")
+
+    index = commands.add_parser("index", help="add folders and index them now")
+    index.add_argument("paths", nargs="+", metavar="PATH")
+    index.add_argument("--json", action="store_true", help="print the summary as JSON")
+
+    search = commands.add_parser("search", help="search the index")
+    search.add_argument("query", nargs="?", help="what to look for")
+    search.add_argument(
+        "--queries",
+        type=Path,
+        metavar="FILE",
+        help="run every line of FILE as a query (one JSON line each)",
+    )
+    search.add_argument("--limit", type=int, default=10, help="files to return (default 10)")
+    search.add_argument("--json", action="store_true", help="print JSON")
+
+    status = commands.add_parser("status", help="folders, counts, failures")
+    status.add_argument("--json", action="store_true", help="print JSON")
+
+    doctor = commands.add_parser("doctor", help="check the index for consistency")
+    doctor.add_argument(
+        "--repair",
+        action="store_true",
+        help="re-index whatever is inconsistent (or rebuild a damaged index)",
+    )
+    doctor.add_argument("--json", action="store_true", help="print JSON")
+
+    folders = commands.add_parser("folders", help="the folders that are indexed")
+    folder_commands = folders.add_subparsers(
+        dest="folders_command", metavar="ACTION", required=True
+    )
+    folder_commands.add_parser("list", help="list the folders")
+    folder_add = folder_commands.add_parser("add", help="add folders (indexed on next run)")
+    folder_add.add_argument("paths", nargs="+", metavar="PATH")
+    folder_remove = folder_commands.add_parser("remove", help="remove a folder and its index")
+    folder_remove.add_argument("path")
+
+    commands.add_parser("watch", help="index every folder, then keep it current until Ctrl+C")
     return parser
 
 
@@ -77,7 +115,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         from desktop_app.ui.app import run_gui
 
         return run_gui()
-    handler = _HANDLERS[(args.command, getattr(args, "models_command", None))]
+    sub = getattr(args, "models_command", None) or getattr(args, "folders_command", None)
+    handlers = _handlers()
+    handler = handlers.get((args.command, sub)) or handlers[(args.command, None)]
     try:
         return handler(args)
     except UserError as exc:
@@ -87,9 +127,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"{PROG}: interrupted", file=sys.stderr)
         return 130
     except Exception as exc:
-        from desktop_app.engine.models import ModelError
+        from desktop_app.cli_index import user_error_types
 
-        if isinstance(exc, ModelError):
+        if isinstance(exc, user_error_types()):
             print(f"{PROG}: error: {exc}", file=sys.stderr)
             return 1
         log.exception("unexpected failure")
@@ -178,7 +218,13 @@ def _models_download(args: argparse.Namespace) -> int:
     return 0
 
 
-_HANDLERS: dict[tuple[str, str | None], Callable[[argparse.Namespace], int]] = {
+def _handlers() -> dict[tuple[str, str | None], Callable[[argparse.Namespace], int]]:
+    from desktop_app.cli_index import HANDLERS
+
+    return {**_MODEL_HANDLERS, **HANDLERS}
+
+
+_MODEL_HANDLERS: dict[tuple[str, str | None], Callable[[argparse.Namespace], int]] = {
     ("models", "list"): _models_list,
     ("models", "install-default"): _models_install_default,
     ("models", "import"): _models_import,

@@ -74,6 +74,53 @@ SETTINGS: dict[str, Setting] = _declare(
         maximum=256,
     ),
     Setting("folders", list, [], "Folders to index and watch."),
+    Setting(
+        "store_uri",
+        str,
+        "",
+        "Where the index lives: empty for the data dir, or any LanceDB URI "
+        "(a folder, s3://bucket/prefix, gs://..., az://...).",
+    ),
+    Setting(
+        "exclude_patterns",
+        list,
+        [],
+        "Extra exclusions in .gitignore syntax, matched relative to each folder.",
+    ),
+    Setting("skip_hidden", bool, True, "Skip hidden files and folders (names starting with '.')."),
+    Setting(
+        "follow_symlinks",
+        bool,
+        False,
+        "Follow symbolic links (loops are detected; off by default).",
+    ),
+    Setting(
+        "max_file_size_mb",
+        int,
+        100,
+        "Files larger than this are not indexed.",
+        minimum=1,
+        maximum=65536,
+    ),
+    Setting(
+        "extract_timeout_s",
+        float,
+        60.0,
+        "Time limit to extract one file.",
+        minimum=1.0,
+        maximum=3600.0,
+    ),
+    Setting(
+        "extract_workers", int, 2, "Processes extracting text in parallel.", minimum=1, maximum=32
+    ),
+    Setting(
+        "watch_debounce_s",
+        float,
+        0.5,
+        "Quiet time after the last file event before changes are indexed.",
+        minimum=0.05,
+        maximum=60.0,
+    ),
 )
 
 

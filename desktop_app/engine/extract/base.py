@@ -1,0 +1,216 @@
+"""The extraction contract: what every format extractor returns, and how it fails.
+
+Everything downstream (chunking, the index, snippets, the "why did this file fail" column)
+depends only on these types, never on a format library, so a new format is one new module.
+``extract``, ``supported_extensions`` and ``family_for`` are defined here as thin entry points;
+the dispatch (and with it the heavy format libraries) is imported only when a file is actually
+extracted, so importing the contract stays cheap.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Final
+
+from desktop_app.engine.extract.registry import SUPPORTED_EXTENSIONS, family_by_name
+
+log = logging.getLogger(__name__)
+
+REASONS: Final = (
+    "corrupt",
+    "encrypted",
+    "no_text",
+    "too_large",
+    "timeout",
+    "unsupported",
+    "unreadable",
+)
+
+DEFAULT_MAX_BYTES: Final = 100 * 1024 * 1024
+MAX_CHARS: Final = 20_000_000
+"""Extracted text is cut here: beyond it, chunking and embedding one file would take hours."""
+
+MAX_UNZIPPED_BYTES: Final = 1 << 30
+"""Upper bound for the sum of declared member sizes of a zip-based document (zip bombs)."""
+
+UNZIP_RATIO: Final = 20
+"""Zip-based documents may unpack to at most this multiple of ``max_bytes`` (capped above)."""
+
+# C0 controls other than tab and newline, DEL, and the UTF-16 non-characters some extractors emit.
+_CONTROL_RE: Final = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f\ufffe\uffff]")
+_NEWLINE_RE: Final = re.compile(r"\r\n?|[\x0c\u2028\u2029\x85]")
+
+
+class ExtractionError(Exception):
+    """A file could not be turned into text; ``reason`` is one of ``REASONS``.
+
+    The reason is stored in the manifest and shown to the user, so it must say what kind of
+    problem the *file* has (not which library tripped), and the message adds the detail.
+    """
+
+    def __init__(self, reason: str, message: str) -> None:
+        if reason not in REASONS:
+            raise ValueError(f"unknown extraction failure reason {reason!r}")
+        super().__init__(f"{reason}: {message}")
+        self.reason = reason
+        self.message = message
+
+    def __reduce__(self) -> tuple[type[ExtractionError], tuple[str, str]]:
+        # Worker processes may send the error back whole; rebuild it from both arguments.
+        return (type(self), (self.reason, self.message))
+
+
+@dataclass(frozen=True)
+class Segment:
+    """A span of ``Document.text`` with where it came from, for page numbers and headings."""
+
+    start: int
+    end: int
+    page: int | None
+    section: str | None
+
+
+@dataclass(frozen=True)
+class Document:
+    """The text of one file; ``segments`` tile ``text`` from 0 to ``len(text)`` in order."""
+
+    text: str
+    segments: list[Segment]
+    title: str
+    file_type: str
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Resource bounds for one extraction, derived from the caller's ``max_bytes``."""
+
+    max_bytes: int = DEFAULT_MAX_BYTES
+    max_chars: int = MAX_CHARS
+
+    @property
+    def max_unzipped(self) -> int:
+        return min(self.max_bytes * UNZIP_RATIO, MAX_UNZIPPED_BYTES)
+
+
+def clean_text(text: str) -> str:
+    """Normalise newlines to ``\\n`` and drop control characters that no tokenizer wants."""
+    return _CONTROL_RE.sub("", _NEWLINE_RE.sub("\n", text))
+
+
+def squash_spaces(text: str) -> str:
+    """Collapse runs of whitespace to one space (for titles and headings)."""
+    return " ".join(text.split())
+
+
+@dataclass
+class _Open:
+    start: int
+    page: int | None
+    section: str | None
+
+
+class DocumentBuilder:
+    """Accumulates text pieces with their page/section and produces a well-formed Document.
+
+    Extractors only say "this text belongs to page 3, heading X"; the builder keeps the
+    offsets right, merges neighbours with the same origin (so a chapter of paragraphs is one
+    segment, not hundreds), cuts the text at ``max_chars`` and refuses a document with no
+    text, so those rules live in one place instead of in every format module.
+    """
+
+    def __init__(self, file_type: str, max_chars: int = MAX_CHARS) -> None:
+        self.file_type = file_type
+        self.max_chars = max_chars
+        self.truncated = False
+        self._parts: list[str] = []
+        self._length = 0
+        self._segments: list[Segment] = []
+        self._open: _Open | None = None
+
+    @property
+    def full(self) -> bool:
+        """True once the character cap is reached; extractors stop their loops on it."""
+        return self.truncated
+
+    def add(self, text: str, *, page: int | None = None, section: str | None = None) -> None:
+        """Append ``text`` verbatim (after newline/control clean-up)."""
+        if self.truncated:
+            return
+        text = clean_text(text)
+        if not text:
+            return
+        room = self.max_chars - self._length
+        if len(text) > room:
+            text = text[:room]
+            self.truncated = True
+            log.info("text cut at %d characters", self.max_chars)
+        current = self._open
+        if current is None or current.page != page or current.section != section:
+            self._close()
+            self._open = _Open(self._length, page, section)
+        self._parts.append(text)
+        self._length += len(text)
+
+    def add_block(
+        self, text: str, *, page: int | None = None, section: str | None = None, gap: str = "\n\n"
+    ) -> None:
+        """Append a paragraph-like block: stripped, followed by ``gap``; blank blocks vanish."""
+        text = text.strip()
+        if text:
+            self.add(text + gap, page=page, section=section)
+
+    def build(self, title: str) -> Document:
+        """Finish the document; raises ``ExtractionError("no_text")`` if it is blank.
+
+        Trailing whitespace is trimmed, which may shorten the last segment or drop segments
+        that held only separators; the segments still tile the text exactly.
+        """
+        self._close()
+        text = "".join(self._parts).rstrip()
+        if not text:
+            raise ExtractionError("no_text", "no text found")
+        segments = [
+            Segment(seg.start, min(seg.end, len(text)), seg.page, seg.section)
+            for seg in self._segments
+            if seg.start < len(text)
+        ]
+        return Document(
+            text=text, segments=segments, title=squash_spaces(title), file_type=self.file_type
+        )
+
+    def _close(self) -> None:
+        current = self._open
+        if current is not None and self._length > current.start:
+            self._segments.append(
+                Segment(current.start, self._length, current.page, current.section)
+            )
+        self._open = None
+
+
+def extract(path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Document:
+    """Extract the text of ``path``; raises ``ExtractionError`` with a reason from ``REASONS``."""
+    from desktop_app.engine.extract.dispatch import extract_file
+
+    return extract_file(path, Limits(max_bytes=max_bytes))
+
+
+def supported_extensions() -> frozenset[str]:
+    """Every extension (lower-case, with the dot) that maps to an extractor."""
+    return SUPPORTED_EXTENSIONS
+
+
+def family_for(path: Path) -> str | None:
+    """The ``file_type`` a path gets from its name alone, or None when the name says nothing."""
+    return family_by_name(path)
+
+
+def read_limited(path: Path, max_bytes: int) -> bytes:
+    """Read a whole file, refusing it if it grew past ``max_bytes`` since it was measured."""
+    with path.open("rb") as fh:
+        data = fh.read(max_bytes + 1)
+    if len(data) > max_bytes:
+        raise ExtractionError("too_large", f"file is larger than {max_bytes} bytes")
+    return data

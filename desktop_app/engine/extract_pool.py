@@ -1,0 +1,190 @@
+"""Run extraction in worker processes, with a time limit per file.
+
+Why processes, not threads: a pathological PDF can keep a native parser busy forever, and a
+thread cannot be stopped. A worker that exceeds the limit is killed and replaced, and the file
+is recorded as ``timeout``; a worker that crashes (a segfault in a native library) is replaced
+and the file recorded as ``corrupt``. Either way the run goes on.
+
+Workers also hash the file's bytes, so a file is read from disk for extraction and hashing in
+one place, and the hash recorded in the manifest is of the very bytes that were extracted.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import multiprocessing
+import multiprocessing.connection
+import sys
+import threading
+import time
+from collections import deque
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from multiprocessing.connection import Connection
+from multiprocessing.process import BaseProcess
+from pathlib import Path
+from typing import Any
+
+from desktop_app.engine.extract import Document, ExtractionError, extract
+from desktop_app.engine.scanner import FileInfo, hash_file
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ExtractResult:
+    info: FileInfo
+    document: Document | None
+    content_hash: str
+    reason: str = ""
+    message: str = ""
+    #: The file disappeared before it could be read: not a failure, a deletion.
+    vanished: bool = False
+
+
+def _extract_one(path: str, max_bytes: int) -> tuple[Document | None, str, str, str, bool]:
+    """(document, hash, reason, message, vanished) for one file; never raises."""
+    try:
+        content_hash = hash_file(path)
+    except FileNotFoundError:
+        return None, "", "", "", True
+    except OSError as exc:
+        return None, "", "unreadable", f"cannot read: {exc.strerror or exc}", False
+    try:
+        return extract(Path(path), max_bytes=max_bytes), content_hash, "", "", False
+    except ExtractionError as exc:
+        return None, content_hash, exc.reason, str(exc.message), False
+    except FileNotFoundError:
+        return None, "", "", "", True
+    except MemoryError:
+        return None, content_hash, "too_large", "ran out of memory while extracting", False
+    except Exception as exc:  # an extractor bug must not stop the run: record it
+        return None, content_hash, "corrupt", f"{type(exc).__name__}: {exc}", False
+
+
+def _worker_main(conn: Connection, max_bytes: int) -> None:
+    """Worker process loop: receive a path, send back the extraction outcome."""
+    while True:
+        try:
+            path = conn.recv()
+        except (EOFError, KeyboardInterrupt):
+            return
+        if path is None:
+            return
+        conn.send(_extract_one(path, max_bytes))
+
+
+@dataclass
+class _Worker:
+    process: BaseProcess
+    conn: Connection
+    task: FileInfo | None = None
+    started: float = 0.0
+
+
+class ExtractPool:
+    """A few extraction processes; :meth:`run` yields results as files finish (any order)."""
+
+    def __init__(
+        self, workers: int = 2, timeout: float = 60.0, max_bytes: int = 100 * 1024 * 1024
+    ) -> None:
+        self.size = max(1, workers)
+        self.timeout = timeout
+        self.max_bytes = max_bytes
+        method = "forkserver" if sys.platform.startswith("linux") else "spawn"
+        self._ctx: Any = multiprocessing.get_context(method)
+        self._workers: list[_Worker] = []
+        self._lock = threading.Lock()
+
+    def _start_worker(self) -> _Worker:
+        parent, child = self._ctx.Pipe()
+        process = self._ctx.Process(
+            target=_worker_main, args=(child, self.max_bytes), name="extract", daemon=True
+        )
+        process.start()
+        child.close()
+        return _Worker(process, parent)
+
+    def run(
+        self, files: Iterable[FileInfo], cancel: threading.Event | None = None
+    ) -> Iterator[ExtractResult]:
+        """Extract every file; stops early (without yielding the rest) when ``cancel`` is set."""
+        pending = deque(files)
+        with self._lock:
+            while len(self._workers) < min(self.size, max(1, len(pending))):
+                self._workers.append(self._start_worker())
+        workers = self._workers
+        while pending or any(w.task for w in workers):
+            if cancel is not None and cancel.is_set():
+                self._reset_busy()
+                return
+            for worker in workers:
+                if worker.task is None and pending:
+                    worker.task = pending.popleft()
+                    worker.started = time.monotonic()
+                    worker.conn.send(worker.task.path)
+            busy = [w for w in workers if w.task is not None]
+            deadline = min(w.started for w in busy) + self.timeout
+            wait = max(0.0, min(deadline - time.monotonic(), 0.5))
+            ready = multiprocessing.connection.wait([w.conn for w in busy], timeout=wait)
+            for worker in busy:
+                if worker.conn in ready:
+                    yield self._collect(worker)
+                elif time.monotonic() - worker.started > self.timeout:
+                    yield self._give_up(
+                        worker, "timeout", f"extraction took longer than {self.timeout:g} s"
+                    )
+
+    def _collect(self, worker: _Worker) -> ExtractResult:
+        info = worker.task
+        assert info is not None
+        try:
+            document, content_hash, reason, message, vanished = worker.conn.recv()
+        except (EOFError, OSError):
+            return self._give_up(worker, "corrupt", "the extractor crashed on this file")
+        worker.task = None
+        return ExtractResult(info, document, content_hash, reason, message, vanished)
+
+    def _give_up(self, worker: _Worker, reason: str, message: str) -> ExtractResult:
+        """Kill a stuck or dead worker, replace it, and record the file's failure."""
+        info = worker.task
+        assert info is not None
+        log.warning("extraction of %s: %s", info.path, message)
+        self._replace(worker)
+        try:
+            content_hash = hash_file(info.path)
+        except OSError:
+            content_hash = ""
+        return ExtractResult(info, None, content_hash, reason, message)
+
+    def _replace(self, worker: _Worker) -> None:
+        worker.process.kill()
+        worker.process.join(5)
+        worker.conn.close()
+        fresh = self._start_worker()
+        worker.process, worker.conn, worker.task = fresh.process, fresh.conn, None
+
+    def _reset_busy(self) -> None:
+        for worker in self._workers:
+            if worker.task is not None:
+                self._replace(worker)
+
+    def close(self) -> None:
+        with self._lock:
+            for worker in self._workers:
+                with contextlib.suppress(OSError):
+                    worker.conn.send(None)
+            for worker in self._workers:
+                worker.process.join(2)
+                if worker.process.is_alive():
+                    worker.process.kill()
+                    worker.process.join(2)
+                worker.conn.close()
+            self._workers.clear()
+
+    def __enter__(self) -> ExtractPool:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -1,0 +1,410 @@
+"""Turn a plan into an up-to-date index: extract -> chunk -> embed -> write.
+
+Three stages overlap so the CPU-bound embedding never waits on disk or on LanceDB:
+
+* an *extract* thread drives the process pool (:mod:`extract_pool`) and queues documents;
+* the calling thread chunks them, reuses stored vectors for chunk texts seen before, and embeds
+  the rest in length-sorted batches (similar lengths waste less padding work);
+* a *writer* thread commits finished files in batches, by count and by time.
+
+Pause holds the embedding stage between batches (extraction stops too, once its queue is
+full); cancel stops all three. Whatever was committed is complete: a file's chunks and its
+manifest row go in the same batch, so an interrupted run simply resumes with the files that
+were not committed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from desktop_app.engine.chunking import Chunk, chunk_document
+from desktop_app.engine.embedder import Embedder
+from desktop_app.engine.extract_pool import ExtractPool, ExtractResult
+from desktop_app.engine.scanner import Plan
+from desktop_app.engine.store import (
+    STATUS_FAILED,
+    STATUS_INDEXED,
+    STATUS_SKIPPED,
+    ChunkData,
+    FileRecord,
+    FileUpdate,
+    Store,
+    chunk_data_from_rows,
+)
+
+log = logging.getLogger(__name__)
+
+_DONE = object()
+
+
+@dataclass(frozen=True)
+class PipelineConfig:
+    workers: int = 2
+    timeout_s: float = 60.0
+    max_bytes: int = 100 * 1024 * 1024
+    overlap_tokens: int = 32
+    #: Chunks embedded together (sorted by length within the batch).
+    embed_batch: int = 32
+    #: A commit happens when this many files are ready, or ``commit_interval_s`` has passed.
+    commit_files: int = 64
+    commit_interval_s: float = 2.0
+
+
+@dataclass
+class Progress:
+    """A snapshot for whoever listens (CLI prints it, the GUI bridge turns it into signals)."""
+
+    files_total: int = 0
+    files_done: int = 0
+    files_failed: int = 0
+    chunks_done: int = 0
+    chunks_per_s: float = 0.0
+    eta_s: float | None = None
+    current_file: str = ""
+    paused: bool = False
+    last_error: tuple[str, str, str] | None = None
+
+
+@dataclass
+class IndexSummary:
+    indexed: int = 0
+    unchanged: int = 0
+    failed: int = 0
+    skipped: int = 0
+    removed: int = 0
+    renamed: int = 0
+    touched: int = 0
+    chunks: int = 0
+    embedded: int = 0
+    reused: int = 0
+    seconds: float = 0.0
+    cancelled: bool = False
+    errors: list[dict[str, str]] = field(default_factory=list)
+
+
+ProgressCallback = Callable[[Progress], None]
+
+
+class Pipeline:
+    """One index run at a time over one store with one embedder."""
+
+    def __init__(
+        self, store: Store, embedder: Embedder, config: PipelineConfig | None = None
+    ) -> None:
+        self.store = store
+        self.embedder = embedder
+        self.config = config or PipelineConfig()
+        self._cancel = threading.Event()
+        self._running = threading.Event()
+        self._running.set()  # set = not paused
+        prefix_tokens = embedder.count_tokens(embedder.model.document_prefix)
+        self.max_tokens = embedder.max_text_tokens - prefix_tokens
+
+    # -- control (any thread) ----------------------------------------------------------------
+
+    def pause(self) -> None:
+        self._running.clear()
+
+    def resume(self) -> None:
+        self._running.set()
+
+    def cancel(self) -> None:
+        self._cancel.set()
+        self._running.set()
+
+    @property
+    def paused(self) -> bool:
+        return not self._running.is_set()
+
+    # -- the run -----------------------------------------------------------------------------
+
+    def run(self, plan: Plan, progress: ProgressCallback | None = None) -> IndexSummary:
+        started = time.monotonic()
+        self._cancel.clear()
+        summary = IndexSummary(unchanged=plan.unchanged)
+        state = Progress(files_total=len(plan.to_index))
+        report = progress or (lambda p: None)
+
+        self._apply_moves(plan, summary)
+        if not plan.to_index:
+            summary.seconds = time.monotonic() - started
+            return summary
+
+        extracted: queue.Queue[object] = queue.Queue(maxsize=64)
+        writes: queue.Queue[object] = queue.Queue()
+        writer_error: list[BaseException] = []
+        pool = ExtractPool(self.config.workers, self.config.timeout_s, self.config.max_bytes)
+        extractor = threading.Thread(
+            target=self._extract_stage, name="extract", args=(pool, plan, extracted), daemon=True
+        )
+        writer = threading.Thread(
+            target=self._write_stage, name="index-writer", args=(writes, writer_error), daemon=True
+        )
+        extractor.start()
+        writer.start()
+        try:
+            self._embed_stage(plan, extracted, writes, summary, state, report)
+        finally:
+            writes.put(_DONE)
+            writer.join()
+            if extractor.is_alive():
+                self._cancel.set()
+                _drain(extracted)
+                extractor.join()
+            pool.close()
+        if writer_error:
+            raise writer_error[0]
+        summary.cancelled = self._cancel.is_set() and state.files_done < state.files_total
+        summary.seconds = time.monotonic() - started
+        self.store.maybe_optimize()
+        return summary
+
+    def _apply_moves(self, plan: Plan, summary: IndexSummary) -> None:
+        """Renames, touches and deletions: manifest and row moves only, no embedding."""
+        manifest = self.store.manifest() if (plan.renamed or plan.touched) else {}
+        updates: list[FileUpdate] = []
+        for info, content_hash in plan.touched:
+            record = manifest.get(info.path)
+            if record is not None:
+                record.size, record.mtime_ns, record.content_hash = (
+                    info.size,
+                    info.mtime_ns,
+                    content_hash,
+                )
+                updates.append(FileUpdate(record, keep_chunks=True))
+        moved_from: list[str] = []
+        for old_path, info, content_hash in plan.renamed:
+            old = manifest.get(old_path)
+            rows = self.store.rows_for_paths([old_path])
+            if old is None or rows.num_rows != old.chunk_count:
+                plan.new.append(info)  # rows missing or partial: index it afresh
+                plan.deleted.append(old_path)
+                continue
+            rows = rows.sort_by("chunk_index")
+            record = FileRecord(
+                **{
+                    **old.__dict__,
+                    "path": info.path,
+                    "size": info.size,
+                    "mtime_ns": info.mtime_ns,
+                    "content_hash": content_hash,
+                }
+            )
+            updates.append(FileUpdate(record, chunk_data_from_rows(rows)))
+            moved_from.append(old_path)
+        if updates or plan.deleted or moved_from:
+            self.store.apply(updates, [*plan.deleted, *moved_from])
+        summary.touched = len(plan.touched)
+        summary.renamed = len(moved_from)
+        summary.removed = len(plan.deleted)
+
+    def _extract_stage(self, pool: ExtractPool, plan: Plan, out: queue.Queue[object]) -> None:
+        try:
+            for result in pool.run(plan.to_index, self._cancel):
+                _put(out, result, self._cancel)
+        except BaseException as exc:  # surface in the embedding stage instead of dying quietly
+            log.exception("extraction stage failed")
+            _put(out, exc, self._cancel)
+        finally:
+            _put(out, _DONE, self._cancel)
+
+    def _embed_stage(
+        self,
+        plan: Plan,
+        extracted: queue.Queue[object],
+        writes: queue.Queue[object],
+        summary: IndexSummary,
+        state: Progress,
+        report: ProgressCallback,
+    ) -> None:
+        window_start = time.monotonic()
+        batch: list[tuple[ExtractResult, list[Chunk]]] = []
+        batch_chunks = 0
+        finished = False
+        while not finished and not self._cancel.is_set():
+            try:
+                item = extracted.get(timeout=0.2)
+            except queue.Empty:
+                if not batch:
+                    continue
+                item = None
+            if item is _DONE:
+                finished = True
+            elif isinstance(item, BaseException):
+                raise item
+            elif isinstance(item, ExtractResult):
+                state.current_file = item.info.path
+                if item.document is None:
+                    writes.put(self._failure(item, summary, state))
+                    state.files_done += 1
+                    report(state)
+                    continue
+                chunks = chunk_document(
+                    item.document,
+                    self.embedder.count_tokens,
+                    self.max_tokens,
+                    self.config.overlap_tokens,
+                )
+                batch.append((item, chunks))
+                batch_chunks += len(chunks)
+            if batch and (finished or item is None or batch_chunks >= self.config.embed_batch):
+                self._wait_if_paused(state, report)
+                if self._cancel.is_set():
+                    break
+                for update in self._embed_batch(batch, summary):
+                    writes.put(update)
+                state.files_done += len(batch)
+                state.chunks_done = summary.embedded
+                elapsed = max(time.monotonic() - window_start, 1e-6)
+                state.chunks_per_s = summary.embedded / elapsed
+                rate = state.files_done / elapsed
+                state.eta_s = (state.files_total - state.files_done) / rate if rate else None
+                report(state)
+                batch, batch_chunks = [], 0
+
+    def _wait_if_paused(self, state: Progress, report: ProgressCallback) -> None:
+        if self._running.is_set():
+            return
+        state.paused = True
+        report(state)
+        while not self._running.wait(0.2):
+            pass
+        state.paused = False
+        report(state)
+
+    def _failure(self, item: ExtractResult, summary: IndexSummary, state: Progress) -> object:
+        info = item.info
+        if item.vanished:
+            return ("delete", info.path)
+        status = STATUS_SKIPPED if item.reason == "unsupported" else STATUS_FAILED
+        if status == STATUS_FAILED:
+            summary.failed += 1
+            state.files_failed += 1
+            state.last_error = (info.path, item.reason, item.message)
+            summary.errors.append(
+                {"path": info.path, "reason": item.reason, "message": item.message}
+            )
+        else:
+            summary.skipped += 1
+        return FileUpdate(
+            FileRecord(
+                path=info.path,
+                size=info.size,
+                mtime_ns=info.mtime_ns,
+                content_hash=item.content_hash,
+                status=status,
+                reason=item.reason,
+                message=item.message,
+                indexed_at=time.time(),
+                model_id=self.embedder.model_id,
+            )
+        )
+
+    def _embed_batch(
+        self, batch: list[tuple[ExtractResult, list[Chunk]]], summary: IndexSummary
+    ) -> list[FileUpdate]:
+        """Vectors for every chunk of the batch's files: stored ones reused, the rest embedded."""
+        all_chunks = [c for _, chunks in batch for c in chunks]
+        hashes = [c.hash for c in all_chunks]
+        known = self.store.cached_vectors(hashes)
+        missing = {h: c.text for h, c in zip(hashes, all_chunks, strict=True) if h not in known}
+        if missing:
+            order = sorted(missing, key=lambda h: len(missing[h]))
+            vectors = self.embedder.embed_documents([missing[h] for h in order])
+            known.update(zip(order, vectors, strict=True))
+        summary.embedded += len(missing)
+        summary.reused += len(all_chunks) - len(missing)
+        updates = []
+        for result, chunks in batch:
+            document = result.document
+            assert document is not None
+            info = result.info
+            data = ChunkData(
+                texts=[c.text for c in chunks],
+                hashes=[c.hash for c in chunks],
+                vectors=np.stack([known[c.hash] for c in chunks])
+                if chunks
+                else np.zeros((0, self.embedder.dimension), np.float32),
+                char_starts=[c.char_start for c in chunks],
+                char_ends=[c.char_end for c in chunks],
+                pages=[c.page for c in chunks],
+                sections=[c.section for c in chunks],
+            )
+            record = FileRecord(
+                path=info.path,
+                size=info.size,
+                mtime_ns=info.mtime_ns,
+                content_hash=result.content_hash,
+                status=STATUS_INDEXED if chunks else STATUS_SKIPPED,
+                reason="" if chunks else "no_text",
+                chunk_count=len(chunks),
+                indexed_at=time.time(),
+                model_id=self.embedder.model_id,
+                title=document.title,
+                file_type=document.file_type,
+            )
+            summary.indexed += 1 if chunks else 0
+            summary.chunks += len(chunks)
+            updates.append(FileUpdate(record, data if chunks else None))
+        return updates
+
+    def _write_stage(self, writes: queue.Queue[object], errors: list[BaseException]) -> None:
+        pending: list[FileUpdate] = []
+        deleted: list[str] = []
+        first = 0.0
+        done = False
+        while not done:
+            try:
+                item = writes.get(timeout=0.25)
+            except queue.Empty:
+                item = None
+            if item is _DONE:
+                done = True
+            elif isinstance(item, FileUpdate):
+                pending.append(item)
+            elif isinstance(item, tuple):
+                deleted.append(item[1])
+            if (pending or deleted) and not first:
+                first = time.monotonic()
+            due = (
+                done
+                or len(pending) >= self.config.commit_files
+                or (first and time.monotonic() - first >= self.config.commit_interval_s)
+            )
+            if due and (pending or deleted) and not errors:
+                try:
+                    self.store.apply(pending, deleted)
+                except Exception as exc:
+                    log.exception("index write failed")
+                    errors.append(exc)
+                    self._cancel.set()
+                pending, deleted, first = [], [], 0.0
+
+
+def _put(out: queue.Queue[object], item: object, cancel: threading.Event) -> None:
+    """Queue ``item`` unless the run is cancelled (never block forever on a full queue)."""
+    while not cancel.is_set():
+        try:
+            out.put(item, timeout=0.2)
+            return
+        except queue.Full:
+            continue
+    if item is _DONE:
+        with contextlib.suppress(queue.Full):
+            out.put_nowait(item)
+
+
+def _drain(q: queue.Queue[object]) -> None:
+    while True:
+        try:
+            q.get_nowait()
+        except queue.Empty:
+            return

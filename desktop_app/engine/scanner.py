@@ -1,0 +1,351 @@
+"""Walk the indexed folders and work out what changed since the last run.
+
+The walk is ``os.scandir`` with ``stat`` (no file is opened), applying the exclusions: hidden
+files and folders, version-control, dependency and build folders, virtual environments, known
+binary types, and the user's patterns in .gitignore syntax. Symbolic links are not followed by
+default, so a link loop or a link out of the folder is never walked.
+
+The plan compares (size, mtime_ns) with the manifest. A file whose stat changed is confirmed by
+content hash before it is re-indexed (a ``touch`` costs nothing), and a new file whose hash
+equals that of a vanished file is a rename: its rows move, nothing is re-embedded.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import stat
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from desktop_app.engine.store import STATUS_INDEXED, FileRecord
+
+log = logging.getLogger(__name__)
+
+DEFAULT_EXCLUDED_DIRS = frozenset(
+    {
+        ".git",
+        ".hg",
+        ".svn",
+        ".bzr",
+        "CVS",
+        "node_modules",
+        "bower_components",
+        "__pycache__",
+        ".venv",
+        "venv",
+        ".tox",
+        ".nox",
+        ".mypy_cache",
+        ".pytest_cache",
+        ".ruff_cache",
+        "build",
+        "dist",
+        "target",
+        ".gradle",
+        ".idea",
+        ".vscode",
+        ".cache",
+        "site-packages",
+        ".terraform",
+        ".next",
+        ".nuxt",
+        ".eggs",
+        "__MACOSX",
+        "$RECYCLE.BIN",
+        "System Volume Information",
+    }
+)
+#: Types that never carry text worth indexing; skipped without being opened.
+BINARY_EXTENSIONS = frozenset(
+    {
+        ".png",
+        ".jpg",
+        ".jpeg",
+        ".gif",
+        ".bmp",
+        ".tif",
+        ".tiff",
+        ".webp",
+        ".ico",
+        ".icns",
+        ".heic",
+        ".raw",
+        ".psd",
+        ".mp3",
+        ".wav",
+        ".flac",
+        ".ogg",
+        ".m4a",
+        ".aac",
+        ".mp4",
+        ".mkv",
+        ".mov",
+        ".avi",
+        ".webm",
+        ".wmv",
+        ".zip",
+        ".gz",
+        ".tgz",
+        ".bz2",
+        ".xz",
+        ".zst",
+        ".7z",
+        ".rar",
+        ".tar",
+        ".iso",
+        ".dmg",
+        ".exe",
+        ".dll",
+        ".so",
+        ".dylib",
+        ".o",
+        ".a",
+        ".lib",
+        ".class",
+        ".jar",
+        ".pyc",
+        ".pyo",
+        ".whl",
+        ".deb",
+        ".rpm",
+        ".msi",
+        ".apk",
+        ".ttf",
+        ".otf",
+        ".woff",
+        ".woff2",
+        ".eot",
+        ".db",
+        ".sqlite",
+        ".sqlite3",
+        ".lance",
+        ".gguf",
+        ".safetensors",
+        ".bin",
+        ".pt",
+        ".onnx",
+        ".npy",
+        ".npz",
+        ".parquet",
+        ".arrow",
+        ".pkl",
+        ".lock",
+    }
+)
+HASH_BLOCK = 1 << 20
+
+
+@dataclass(frozen=True)
+class FileInfo:
+    path: str
+    size: int
+    mtime_ns: int
+
+
+@dataclass
+class Plan:
+    """What an index run has to do."""
+
+    new: list[FileInfo] = field(default_factory=list)
+    changed: list[FileInfo] = field(default_factory=list)
+    #: (old path, new file, content hash): rows move, nothing is re-embedded.
+    renamed: list[tuple[str, FileInfo, str]] = field(default_factory=list)
+    #: Stat changed but content did not: only the manifest row is refreshed.
+    touched: list[tuple[FileInfo, str]] = field(default_factory=list)
+    deleted: list[str] = field(default_factory=list)
+    unchanged: int = 0
+    #: Content hashes already computed while planning (path -> sha256).
+    hashes: dict[str, str] = field(default_factory=dict)
+    errors: list[tuple[str, str]] = field(default_factory=list)
+
+    @property
+    def to_index(self) -> list[FileInfo]:
+        return self.new + self.changed
+
+    @property
+    def is_empty(self) -> bool:
+        return not (self.new or self.changed or self.renamed or self.touched or self.deleted)
+
+
+class Exclusions:
+    """Decides which folders and files the walk skips."""
+
+    def __init__(
+        self,
+        patterns: Iterable[str] = (),
+        *,
+        skip_hidden: bool = True,
+        max_bytes: int | None = None,
+    ) -> None:
+        import pathspec
+
+        self.patterns = [p for p in patterns if p.strip()]
+        self._spec = pathspec.GitIgnoreSpec.from_lines(self.patterns)
+        self.skip_hidden = skip_hidden
+        self.max_bytes = max_bytes
+
+    def skip_dir(self, name: str, relative: str) -> bool:
+        if name in DEFAULT_EXCLUDED_DIRS or (self.skip_hidden and name.startswith(".")):
+            return True
+        return bool(self.patterns) and self._spec.match_file(relative + "/")
+
+    def skip_file(self, name: str, relative: str) -> bool:
+        if self.skip_hidden and name.startswith("."):
+            return True
+        if Path(name).suffix.lower() in BINARY_EXTENSIONS:
+            return True
+        return bool(self.patterns) and self._spec.match_file(relative)
+
+
+def is_within(path: str, root: str) -> bool:
+    root = root.rstrip(os.sep) or os.sep
+    return path == root or path.startswith(root + os.sep) or root == os.sep
+
+
+def walk(
+    roots: Iterable[str],
+    exclusions: Exclusions,
+    *,
+    follow_symlinks: bool = False,
+    errors: list[tuple[str, str]] | None = None,
+) -> Iterator[FileInfo]:
+    """Every candidate file under ``roots``; problems are appended to ``errors``, never raised."""
+    errors = errors if errors is not None else []
+    for root in roots:
+        root = os.path.abspath(root)
+        if not os.path.isdir(root):
+            errors.append((root, "folder not found"))
+            continue
+        visited: set[tuple[int, int]] = set()
+        stack = [root]
+        while stack:
+            folder = stack.pop()
+            try:
+                st = os.stat(folder)
+                key = (st.st_dev, st.st_ino)
+                if key in visited:  # only reachable when following links
+                    continue
+                visited.add(key)
+                with os.scandir(folder) as entries:
+                    items = list(entries)
+            except OSError as exc:
+                errors.append((folder, f"cannot read folder: {exc.strerror or exc}"))
+                continue
+            for entry in items:
+                try:
+                    yield from _visit(entry, root, exclusions, follow_symlinks, stack, errors)
+                except OSError as exc:
+                    errors.append((entry.path, f"cannot read: {exc.strerror or exc}"))
+
+
+def _visit(
+    entry: os.DirEntry[str],
+    root: str,
+    exclusions: Exclusions,
+    follow_symlinks: bool,
+    stack: list[str],
+    errors: list[tuple[str, str]],
+) -> Iterator[FileInfo]:
+    if entry.is_symlink() and not follow_symlinks:
+        return
+    relative = os.path.relpath(entry.path, root).replace(os.sep, "/")
+    if entry.is_dir(follow_symlinks=follow_symlinks):
+        if not exclusions.skip_dir(entry.name, relative):
+            stack.append(entry.path)
+        return
+    if not entry.is_file(follow_symlinks=follow_symlinks):
+        return  # sockets, fifos, devices
+    if exclusions.skip_file(entry.name, relative):
+        return
+    try:
+        entry.path.encode("utf-8")
+    except UnicodeEncodeError:
+        errors.append((entry.path.encode("utf-8", "replace").decode(), "name is not valid UTF-8"))
+        return
+    st = entry.stat(follow_symlinks=follow_symlinks)
+    if stat.S_ISREG(st.st_mode):
+        yield FileInfo(entry.path, st.st_size, st.st_mtime_ns)
+
+
+def stat_file(path: str) -> FileInfo | None:
+    """A fresh :class:`FileInfo` for one path, or ``None`` if it is gone or not a file."""
+    try:
+        st = os.stat(path, follow_symlinks=False)
+    except OSError:
+        return None
+    if not stat.S_ISREG(st.st_mode):
+        return None
+    return FileInfo(path, st.st_size, st.st_mtime_ns)
+
+
+def hash_file(path: str) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while block := fh.read(HASH_BLOCK):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def make_plan(
+    files: Iterable[FileInfo],
+    manifest: dict[str, FileRecord],
+    in_scope: Callable[[str], bool],
+    hasher: Callable[[str], str] = hash_file,
+) -> Plan:
+    """Compare what is on disk with the manifest, for manifest paths where ``in_scope``."""
+    plan = Plan()
+    seen: set[str] = set()
+    candidates: list[FileInfo] = []
+    for info in files:
+        seen.add(info.path)
+        record = manifest.get(info.path)
+        if record is None:
+            candidates.append(info)
+        elif record.size == info.size and record.mtime_ns == info.mtime_ns:
+            plan.unchanged += 1
+        else:
+            content = _hash(hasher, info.path)
+            if content is None:
+                plan.changed.append(info)  # unreadable now: extraction records why
+            elif content == record.content_hash:
+                plan.touched.append((info, content))
+            else:
+                plan.hashes[info.path] = content
+                plan.changed.append(info)
+    vanished = [p for p in manifest if p not in seen and in_scope(p)]
+    by_hash: dict[str, list[str]] = {}
+    for path in vanished:
+        record = manifest[path]
+        if record.status == STATUS_INDEXED and record.content_hash:
+            by_hash.setdefault(record.content_hash, []).append(path)
+    moved: set[str] = set()
+    for info in candidates:
+        if not by_hash:
+            plan.new.append(info)  # nothing vanished: no rename possible, skip hashing
+            continue
+        content = _hash(hasher, info.path)
+        if content is None:
+            plan.new.append(info)  # extraction will record why it cannot be read
+            continue
+        olds = by_hash.get(content)
+        if olds:
+            old = olds.pop()
+            if not olds:
+                del by_hash[content]
+            plan.renamed.append((old, info, content))
+            moved.add(old)
+        else:
+            plan.hashes[info.path] = content
+            plan.new.append(info)
+    plan.deleted = [p for p in vanished if p not in moved]
+    return plan
+
+
+def _hash(hasher: Callable[[str], str], path: str) -> str | None:
+    try:
+        return hasher(path)
+    except OSError:  # vanished or unreadable between the walk and now
+        return None

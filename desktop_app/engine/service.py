@@ -1,0 +1,323 @@
+"""The engine as one object: settings, model, index, indexing runs, search, watching.
+
+The CLI, the GUI bridge, the benchmarks and the tests all drive this class, so they exercise the
+same code. It owns two embedding contexts over one memory-mapped model: one for indexing, one
+for queries, so a search never queues behind an indexing batch. Everything heavy is created on
+first use; :meth:`close` stops the watcher and frees the models.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from desktop_app import paths
+from desktop_app.engine.embedder import Embedder
+from desktop_app.engine.models import InstalledModel, find_model
+from desktop_app.engine.pipeline import IndexSummary, Pipeline, PipelineConfig, ProgressCallback
+from desktop_app.engine.scanner import (
+    Exclusions,
+    FileInfo,
+    Plan,
+    is_within,
+    make_plan,
+    stat_file,
+    walk,
+)
+from desktop_app.engine.search import Searcher, SearchResponse
+from desktop_app.engine.store import (
+    STATUS_FAILED,
+    STATUS_INDEXED,
+    STATUS_SKIPPED,
+    DoctorReport,
+    Store,
+    StoreError,
+)
+from desktop_app.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+class EngineError(Exception):
+    """A request the engine cannot carry out (bad folder, ...); the message says why."""
+
+
+@dataclass
+class FolderStatus:
+    path: str
+    exists: bool
+    indexed: int = 0
+    failed: int = 0
+    skipped: int = 0
+
+
+class Engine:
+    """Facade over the engine's parts. Thread-safe for one indexing run plus searches."""
+
+    def __init__(
+        self, settings: Settings | None = None, model: InstalledModel | None = None
+    ) -> None:
+        self.settings = settings or Settings.load()
+        self._model = model
+        self._store: Store | None = None
+        self._index_embedder: Embedder | None = None
+        self._query_embedder: Embedder | None = None
+        self._pipeline: Pipeline | None = None
+        self._lock = threading.RLock()
+        self._index_lock = threading.Lock()
+
+    # -- parts, created on first use ---------------------------------------------------------
+
+    @property
+    def model(self) -> InstalledModel:
+        if self._model is None:
+            self._model = find_model(self.settings["model_id"] or None)
+        return self._model
+
+    @property
+    def store_uri(self) -> str:
+        return str(self.settings["store_uri"] or paths.index_dir())
+
+    @property
+    def store(self) -> Store:
+        with self._lock:
+            if self._store is None:
+                uri = self.store_uri
+                if "://" not in uri:
+                    paths.ensure_dir(Path(uri))
+                self._store = Store(uri, self.model.id, self.model.dimension)
+            return self._store
+
+    def _embedder(self, which: str) -> Embedder:
+        with self._lock:
+            current: Embedder | None = getattr(self, which)
+            if current is None:
+                current = Embedder(self.model, threads=self.settings["threads"])
+                setattr(self, which, current)
+            return current
+
+    @property
+    def index_embedder(self) -> Embedder:
+        return self._embedder("_index_embedder")
+
+    @property
+    def query_embedder(self) -> Embedder:
+        return self._embedder("_query_embedder")
+
+    def pipeline_config(self) -> PipelineConfig:
+        s = self.settings
+        return PipelineConfig(
+            workers=s["extract_workers"],
+            timeout_s=s["extract_timeout_s"],
+            max_bytes=s["max_file_size_mb"] * 1024 * 1024,
+        )
+
+    def exclusions(self) -> Exclusions:
+        return Exclusions(
+            self.settings["exclude_patterns"], skip_hidden=self.settings["skip_hidden"]
+        )
+
+    # -- folders -----------------------------------------------------------------------------
+
+    @property
+    def folders(self) -> list[str]:
+        return list(self.settings["folders"])
+
+    def add_folders(self, folders: Iterable[str | os.PathLike[str]]) -> list[str]:
+        """Add folders to the indexed set (validated, saved); returns their absolute paths."""
+        added = []
+        current = self.folders
+        for folder in folders:
+            path = os.path.abspath(os.fspath(folder))
+            if not os.path.exists(path):
+                raise EngineError(f"{path}: no such folder")
+            if not os.path.isdir(path):
+                raise EngineError(f"{path}: not a folder")
+            if not os.access(path, os.R_OK | os.X_OK):
+                raise EngineError(f"{path}: folder is not readable")
+            if path not in current:
+                current.append(path)
+            added.append(path)
+        self.settings.set("folders", current)
+        self.settings.save()
+        return added
+
+    def remove_folder(self, folder: str | os.PathLike[str]) -> None:
+        """Stop indexing a folder and forget everything indexed under it."""
+        path = os.path.abspath(os.fspath(folder))
+        current = self.folders
+        if path not in current:
+            raise EngineError(f"{path}: not an indexed folder")
+        current.remove(path)
+        self.settings.set("folders", current)
+        self.settings.save()
+        self.store.delete_under(path)
+
+    # -- indexing ----------------------------------------------------------------------------
+
+    def plan(self, roots: Iterable[str] | None = None) -> Plan:
+        """Walk ``roots`` (default: every folder) and diff against the manifest."""
+        roots = [os.path.abspath(r) for r in (roots if roots is not None else self.folders)]
+        errors: list[tuple[str, str]] = []
+        files = walk(
+            roots,
+            self.exclusions(),
+            follow_symlinks=self.settings["follow_symlinks"],
+            errors=errors,
+        )
+        # A folder that is missing (an unplugged drive) keeps its index: only folders that
+        # are there can tell which of their files were deleted.
+        present = [r for r in roots if os.path.isdir(r)]
+        plan = make_plan(
+            files, self.store.manifest(), lambda p: any(is_within(p, r) for r in present)
+        )
+        plan.errors.extend(errors)
+        return plan
+
+    def plan_paths(self, changed: Iterable[str]) -> Plan:
+        """A plan for just these paths (files or folders, present or gone): the watcher's."""
+        roots = self.folders
+        exclusions = self.exclusions()
+        follow = self.settings["follow_symlinks"]
+        scope: list[str] = []
+        files: dict[str, FileInfo] = {}
+        errors: list[tuple[str, str]] = []
+        for path in {os.path.abspath(p) for p in changed}:
+            root = next((r for r in roots if is_within(path, r)), None)
+            if root is None or not os.path.isdir(root):
+                continue  # outside the folders, or the whole folder is gone (keep its index)
+            scope.append(path)
+            if os.path.isdir(path) and (follow or not os.path.islink(path)):
+                for info in walk([path], exclusions, follow_symlinks=follow, errors=errors):
+                    if _included(info.path, root, exclusions):
+                        files[info.path] = info
+            elif os.path.isfile(path) and _included(path, root, exclusions):
+                single = stat_file(path)
+                if single is not None:
+                    files[path] = single
+        plan = make_plan(
+            files.values(), self.store.manifest(), lambda p: any(is_within(p, s) for s in scope)
+        )
+        plan.errors.extend(errors)
+        return plan
+
+    def run_plan(self, plan: Plan, progress: ProgressCallback | None = None) -> IndexSummary:
+        """Carry out a plan; one run at a time (a second caller waits)."""
+        with self._index_lock:
+            pipeline = Pipeline(self.store, self.index_embedder, self.pipeline_config())
+            self._pipeline = pipeline
+            try:
+                summary = pipeline.run(plan, progress)
+            finally:
+                self._pipeline = None
+        for path, message in plan.errors:
+            summary.errors.append({"path": path, "reason": "unreadable", "message": message})
+        return summary
+
+    def index(
+        self, roots: Iterable[str] | None = None, progress: ProgressCallback | None = None
+    ) -> IndexSummary:
+        return self.run_plan(self.plan(roots), progress)
+
+    def pause(self) -> None:
+        if self._pipeline is not None:
+            self._pipeline.pause()
+
+    def resume(self) -> None:
+        if self._pipeline is not None:
+            self._pipeline.resume()
+
+    def cancel(self) -> None:
+        if self._pipeline is not None:
+            self._pipeline.cancel()
+
+    # -- search ------------------------------------------------------------------------------
+
+    def search(self, query: str, limit: int = 10) -> SearchResponse:
+        return Searcher(self.store, self.query_embedder).search(query, limit)
+
+    # -- status and health -------------------------------------------------------------------
+
+    def status(self) -> dict[str, Any]:
+        manifest = self.store.manifest()
+        folders = [FolderStatus(f, os.path.isdir(f)) for f in self.folders]
+        statuses: Counter[str] = Counter()
+        failures = []
+        for record in manifest.values():
+            statuses[record.status] += 1
+            for folder in folders:
+                if is_within(record.path, folder.path):
+                    if record.status == STATUS_INDEXED:
+                        folder.indexed += 1
+                    elif record.status == STATUS_FAILED:
+                        folder.failed += 1
+                    elif record.status == STATUS_SKIPPED:
+                        folder.skipped += 1
+            if record.status == STATUS_FAILED:
+                failures.append(
+                    {"path": record.path, "reason": record.reason, "message": record.message}
+                )
+        return {
+            "model": self.model.id,
+            "dimension": self.model.dimension,
+            "store": self.store_uri,
+            "folders": [f.__dict__ for f in folders],
+            "files": {
+                "indexed": statuses[STATUS_INDEXED],
+                "failed": statuses[STATUS_FAILED],
+                "skipped": statuses[STATUS_SKIPPED],
+            },
+            "chunks": self.store.count_chunks(),
+            "failures": sorted(failures, key=lambda f: f["path"]),
+        }
+
+    def doctor(
+        self, repair: bool = False, progress: ProgressCallback | None = None
+    ) -> DoctorReport:
+        """Check the index; with ``repair``, fix it by re-indexing what is inconsistent.
+
+        An index that cannot be opened at all (damaged tables, another model) is rebuilt from
+        the files when repairing; settings are never touched.
+        """
+        try:
+            report = self.store.doctor()
+        except StoreError as exc:
+            if not repair:
+                report = DoctorReport(problems=[str(exc)])
+                return report
+            log.warning("rebuilding the index: %s", exc)
+            self._store = None
+            Store.destroy(self.store_uri)
+            self.index(progress=progress)
+            return self.store.doctor()
+        if report.ok or not repair:
+            return report
+        self.store.forget(report.bad_paths | report.orphan_paths)
+        self.index(progress=progress)
+        return self.store.doctor()
+
+    def close(self) -> None:
+        self.cancel()
+        with self._lock:
+            for which in ("_index_embedder", "_query_embedder"):
+                embedder = getattr(self, which)
+                if embedder is not None:
+                    embedder.close()
+                    setattr(self, which, None)
+            self._store = None
+
+
+def _included(path: str, root: str, exclusions: Exclusions) -> bool:
+    """Whether a single path passes the exclusions, checking every folder on its way down."""
+    relative = os.path.relpath(path, root).replace(os.sep, "/")
+    parts = relative.split("/")
+    for depth, name in enumerate(parts[:-1]):
+        if exclusions.skip_dir(name, "/".join(parts[: depth + 1])):
+            return False
+    return not exclusions.skip_file(parts[-1], relative)
