@@ -31,6 +31,8 @@ from desktop_app.engine.scanner import FileInfo, hash_file
 
 log = logging.getLogger(__name__)
 
+STARTUP_TIMEOUT_S = 120.0
+
 
 @dataclass(frozen=True)
 class ExtractResult:
@@ -65,6 +67,9 @@ def _extract_one(path: str, max_bytes: int) -> tuple[Document | None, str, str, 
 
 def _worker_main(conn: Connection, max_bytes: int) -> None:
     """Worker process loop: receive a path, send back the extraction outcome."""
+    import desktop_app.engine.extract.dispatch  # noqa: F401 (warm-up, see below)
+
+    conn.send("ready")  # start-up (imports) must not count against the first file's limit
     while True:
         try:
             path = conn.recv()
@@ -94,6 +99,10 @@ class ExtractPool:
         self.max_bytes = max_bytes
         method = "forkserver" if sys.platform.startswith("linux") else "spawn"
         self._ctx: Any = multiprocessing.get_context(method)
+        if method == "forkserver":
+            # Workers fork from a server that already imported the extractors: a replacement
+            # for a killed worker is ready in milliseconds.
+            self._ctx.set_forkserver_preload([__name__, "desktop_app.engine.extract.dispatch"])
         self._workers: list[_Worker] = []
         self._lock = threading.Lock()
 
@@ -104,6 +113,9 @@ class ExtractPool:
         )
         process.start()
         child.close()
+        if not parent.poll(STARTUP_TIMEOUT_S) or parent.recv() != "ready":
+            process.kill()
+            raise RuntimeError("an extraction worker process failed to start")
         return _Worker(process, parent)
 
     def run(

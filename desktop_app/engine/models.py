@@ -24,6 +24,7 @@ from typing import Any
 from desktop_app import paths
 from desktop_app.engine.convert import MAX_SEQ_LENGTH_KEY, ConversionError, convert_checkpoint
 from desktop_app.engine.download import DownloadError, ProgressCallback, download, sha256_file
+from desktop_app.engine.gguf_meta import GGUFFormatError, read_header
 
 log = logging.getLogger(__name__)
 
@@ -167,52 +168,44 @@ def inspect_gguf(path: Path) -> GGUFInfo:
     Raises :class:`ModelError` for a file that is not GGUF, is truncated, or is a text
     generator (a chat model) rather than an encoder that pools to sentence embeddings.
     """
-    import gguf  # deferred: the window must paint before heavy imports
-
     path = Path(path)
     try:
-        size = path.stat().st_size
         with path.open("rb") as fh:
             magic = fh.read(4)
+        if magic != b"GGUF":
+            raise ModelError(f"{path}: not a GGUF model file")
+        header = read_header(path)
     except OSError as exc:
         raise ModelError(f"{path}: cannot read ({exc.strerror or exc})") from exc
-    if magic != b"GGUF":
-        raise ModelError(f"{path}: not a GGUF model file")
-    try:
-        reader = gguf.GGUFReader(path, "r")
-    except Exception as exc:  # the reader raises assorted errors on damaged files
+    except GGUFFormatError as exc:
         raise ModelError(f"{path}: damaged or truncated GGUF ({exc})") from exc
-    for tensor in reader.tensors:
-        if int(tensor.data_offset) + int(tensor.n_bytes) > size:
+    for tensor in header.tensors:
+        if tensor.offset + tensor.n_bytes > header.file_size:
             raise ModelError(f"{path}: truncated GGUF (tensor {tensor.name} ends past the file)")
-
-    def field(key: str) -> Any:
-        item = reader.fields.get(key)
-        return item.contents() if item is not None else None
-
-    arch = field("general.architecture")
+    meta = header.metadata
+    arch = meta.get("general.architecture")
     if not isinstance(arch, str):
         raise ModelError(f"{path}: GGUF has no architecture")
-    pooling_code = field(f"{arch}.pooling_type")
+    pooling_code = meta.get(f"{arch}.pooling_type")
     pooling = _POOLING_NAMES.get(int(pooling_code), "unknown") if pooling_code is not None else ""
     if arch not in EMBEDDING_ARCHITECTURES and pooling in ("", "none"):
         raise ModelError(
             f"{path}: architecture {arch!r} is a text-generation model, not an embedding model"
         )
-    dimension = field(f"{arch}.embedding_length")
-    context = field(f"{arch}.context_length")
+    dimension = meta.get(f"{arch}.embedding_length")
+    context = meta.get(f"{arch}.context_length")
     if not isinstance(dimension, int) or not isinstance(context, int):
         raise ModelError(f"{path}: GGUF lacks embedding_length/context_length for {arch!r}")
-    window = field(MAX_SEQ_LENGTH_KEY)
+    window = meta.get(MAX_SEQ_LENGTH_KEY)
     return GGUFInfo(
         path=path,
         architecture=arch,
-        name=str(field("general.name") or path.stem),
+        name=str(meta.get("general.name") or path.stem),
         dimension=dimension,
         context_length=context,
         window=int(window) if isinstance(window, int) else context,
         pooling=pooling or "mean",
-        size=size,
+        size=header.file_size,
     )
 
 

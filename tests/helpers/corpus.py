@@ -285,29 +285,31 @@ def declared_bomb(declared: int = 0xF000_0000) -> bytes:
     Real bombs (gigabytes of zeros, kilobytes compressed) take seconds to build; the size check
     reads the same central-directory field either way, so a forged one tests it in a millisecond.
     """
-    data = bytearray(
-        _zip(
-            {
-                "[Content_Types].xml": b"<Types/>",
-                "word/document.xml": b"<w:document>" + b" " * 100_000 + b"</w:document>",
-            }
-        )
-    )
-    end = data.rfind(b"PK\x05\x06")
-    count, _, offset = struct.unpack_from("<HII", data, end + 10)
+    members = {
+        "[Content_Types].xml": b"<Types/>",
+        "word/document.xml": b"<w:document>" + b" " * 100_000 + b"</w:document>",
+    }
+    return patch_declared_sizes(_zip(members), declared)
+
+
+def patch_declared_sizes(data: bytes, declared: int) -> bytes:
+    """Rewrite every central-directory entry's uncompressed size to ``declared`` (a lie)."""
+    patched = bytearray(data)
+    end = patched.rfind(b"PK\x05\x06")
+    count, _, offset = struct.unpack_from("<HII", patched, end + 10)
     for _ in range(count):
-        name_len, extra_len, comment_len = struct.unpack_from("<HHH", data, offset + 28)
-        struct.pack_into("<I", data, offset + 24, declared)
+        name_len, extra_len, comment_len = struct.unpack_from("<HHH", patched, offset + 28)
+        struct.pack_into("<I", patched, offset + 24, declared)
         offset += 46 + name_len + extra_len + comment_len
-    return bytes(data)
+    return bytes(patched)
 
 
-def real_bomb(uncompressed: int) -> bytes:
-    """A DOCX-shaped zip with ``uncompressed`` bytes of real zeros (compresses ~1000:1)."""
+def real_bomb(uncompressed: int, member_name: str = "word/document.xml") -> bytes:
+    """A zip whose ``member_name`` is ``uncompressed`` bytes of real zeros (~1000:1)."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("[Content_Types].xml", b"<Types/>")
-        with archive.open("word/document.xml", "w") as member:
+        with archive.open(member_name, "w") as member:
             block = b"\x00" * (1 << 20)
             for _ in range(uncompressed >> 20):
                 member.write(block)

@@ -17,8 +17,25 @@ from desktop_app.engine.store import STATUS_INDEXED
 from desktop_app.settings import Settings
 
 FILES = 60
-WORDS = ["amber", "basalt", "cedar", "delta", "ember", "fjord", "garnet", "harbor", "indigo",
-         "juniper", "kelp", "lagoon", "meadow", "nickel", "obsidian", "prairie", "quartz"]
+WORDS = [
+    "amber",
+    "basalt",
+    "cedar",
+    "delta",
+    "ember",
+    "fjord",
+    "garnet",
+    "harbor",
+    "indigo",
+    "juniper",
+    "kelp",
+    "lagoon",
+    "meadow",
+    "nickel",
+    "obsidian",
+    "prairie",
+    "quartz",
+]
 
 
 def make_files(root: Path) -> dict[Path, str]:
@@ -27,8 +44,7 @@ def make_files(root: Path) -> dict[Path, str]:
     phrases = {}
     for i in range(FILES):
         phrase = f"{WORDS[i % len(WORDS)]} {WORDS[(i * 7 + 3) % len(WORDS)]} code{i:03d}"
-        body = "\n\n".join(
-            " ".join(rng.choice(WORDS) for _ in range(120)) + "." for _ in range(2))
+        body = "\n\n".join(" ".join(rng.choice(WORDS) for _ in range(120)) + "." for _ in range(2))
         path = root / f"doc{i:03d}.txt"
         path.write_text(f"{phrase}.\n\n{body}\n")
         phrases[path] = phrase
@@ -36,8 +52,16 @@ def make_files(root: Path) -> dict[Path, str]:
 
 
 def index_command(home: Path, root: Path) -> list[str]:
-    return [sys.executable, "-m", "desktop_app", "--data-dir", str(home), "index", str(root),
-            "--json"]
+    return [
+        sys.executable,
+        "-m",
+        "desktop_app",
+        "--data-dir",
+        str(home),
+        "index",
+        str(root),
+        "--json",
+    ]
 
 
 def committed(home: Path) -> int:
@@ -50,8 +74,9 @@ def committed(home: Path) -> int:
         return 0
 
 
-def test_sigkill_at_several_points_then_resume(tmp_path: Path,
-                                               default_model: InstalledModel) -> None:
+def test_sigkill_at_several_points_then_resume(
+    tmp_path: Path, default_model: InstalledModel
+) -> None:
     root = tmp_path / "docs"
     phrases = make_files(root)
     home = tmp_path / "home"
@@ -59,11 +84,16 @@ def test_sigkill_at_several_points_then_resume(tmp_path: Path,
     committed_counts = []
     # (wait for a new commit first?, then delay): during start-up, right after a commit,
     # a moment after a commit (mid-embedding), and at a random moment.
-    for after_commit, delay in ((False, 1.0), (True, 0.0), (True, 0.7),
-                                (False, rng.uniform(2.0, 6.0))):
+    for after_commit, delay in (
+        (False, 1.0),
+        (True, 0.0),
+        (True, 0.7),
+        (False, rng.uniform(2.0, 6.0)),
+    ):
         start_count = committed(home)
-        process = subprocess.Popen(index_command(home, root), stdout=subprocess.PIPE,
-                                   stderr=subprocess.PIPE)
+        process = subprocess.Popen(
+            index_command(home, root), stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        )
         if after_commit:
             deadline = time.monotonic() + 120
             while committed(home) == start_count and process.poll() is None:
@@ -82,8 +112,9 @@ def test_sigkill_at_several_points_then_resume(tmp_path: Path,
             engine.close()
 
     before_final = committed_counts[-1] if committed_counts else 0
-    final = subprocess.run(index_command(home, root), capture_output=True, text=True,
-                           check=True, timeout=600)
+    final = subprocess.run(
+        index_command(home, root), capture_output=True, text=True, check=True, timeout=600
+    )
     summary = json.loads(final.stdout)
     assert summary["indexed"] + summary["unchanged"] == FILES
     assert summary["unchanged"] >= before_final  # finished files are not embedded again

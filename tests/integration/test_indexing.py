@@ -38,8 +38,14 @@ def test_every_format_is_indexed_and_found(engine: Engine, tmp_path: Path) -> No
 def test_incremental_runs(engine: Engine, tmp_path: Path) -> None:
     root = tmp_path / "docs"
     root.mkdir()
-    for i, topic in enumerate(["volcanoes erupt lava", "penguins swim in icy water",
-                               "compilers optimise loops", "bread dough needs yeast"]):
+    for i, topic in enumerate(
+        [
+            "volcanoes erupt lava",
+            "penguins swim in icy water",
+            "compilers optimise loops",
+            "bread dough needs yeast",
+        ]
+    ):
         (root / f"note{i}.txt").write_text(f"A note about {topic}.\n")
     engine.add_folders([root])
     first = engine.index()

@@ -50,8 +50,12 @@ def test_create_modify_rename_delete(watched: tuple[Engine, Path, list[set[str]]
     wait_for(lambda: str(note) in hit_paths(engine, "submarine under ice", 3))
 
     note.write_text("The hot air balloon floats over the desert.\n")
-    wait_for(lambda: engine.store.manifest()[str(note)].chunk_count == 1
-             and "balloon" in engine.search("balloon over desert", 1).results[0].snippet)
+    wait_for(
+        lambda: (
+            engine.store.manifest()[str(note)].chunk_count == 1
+            and "balloon" in engine.search("balloon over desert", 1).results[0].snippet
+        )
+    )
 
     moved = root / "sub" / "balloon.txt"
     moved.parent.mkdir()
@@ -109,8 +113,12 @@ def test_polling_fallback(engine: Engine, tmp_path: Path) -> None:
     root = tmp_path / "polled"
     root.mkdir()
     engine.add_folders([root])
-    watcher = FolderWatcher([str(root)], lambda p: engine.run_plan(engine.plan_paths(p)),
-                            debounce_s=0.2, force_polling=True)
+    watcher = FolderWatcher(
+        [str(root)],
+        lambda p: engine.run_plan(engine.plan_paths(p)),
+        debounce_s=0.2,
+        force_polling=True,
+    )
     watcher.start()
     try:
         assert watcher.polling

@@ -6,13 +6,14 @@ import io
 import os
 import pickle
 import time
+import tracemalloc
 import zipfile
 from pathlib import Path
 
 import pytest
 
 from desktop_app.engine.extract import REASONS, ExtractionError, extract
-from tests.helpers.corpus import make_bad_files, real_bomb
+from tests.helpers.corpus import make_bad_files, patch_declared_sizes, real_bomb
 
 
 @pytest.fixture(scope="module")
@@ -76,6 +77,33 @@ def test_real_zip_bomb_is_refused_before_inflating(tmp_path: Path) -> None:
     assert caught.value.reason == "too_large"
     assert "unpacks to" in caught.value.message
     assert time.perf_counter() - started < 1.0
+
+
+@pytest.mark.parametrize(
+    ("name", "member"),
+    [
+        ("liar.docx", "word/document.xml"),
+        ("liar.xlsx", "xl/workbook.xml"),
+        ("liar.odt", "content.xml"),
+        ("liar.epub", "META-INF/container.xml"),
+    ],
+)
+def test_member_lying_about_its_size_is_corrupt_with_bounded_memory(
+    tmp_path: Path, name: str, member: str
+) -> None:
+    path = tmp_path / name
+    # 32 MiB of real zeros that claim to be 1 KB: passes the declared-size check, and a
+    # whole-member read (what the format libraries do) would inflate all 32 MiB at once.
+    path.write_bytes(patch_declared_sizes(real_bomb(32 << 20, member), 1000))
+    tracemalloc.start()
+    try:
+        with pytest.raises(ExtractionError) as caught:
+            extract(path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert caught.value.reason == "corrupt"
+    assert peak < 8 << 20
 
 
 def test_directory_is_unreadable(tmp_path: Path) -> None:

@@ -24,6 +24,7 @@ from desktop_app.engine.extract.base import ExtractionError, Limits
 log = logging.getLogger(__name__)
 
 MAX_MEMBERS: Final = 50_000
+READ_CHUNK: Final = 1 << 20
 _ENTITY_DECLS: Final = (
     b"<!ENTITY",
     "<!ENTITY".encode("utf-16-le"),
@@ -63,18 +64,45 @@ def check_zip(archive: zipfile.ZipFile, limits: Limits) -> None:
 
 
 def check_zip_file(path: Path, limits: Limits) -> None:
-    """``open_zip`` for callers that hand the path to a library afterwards."""
-    open_zip(path, limits).close()
+    """Bomb checks plus ``verify_members``, for callers that hand the path to a library."""
+    with open_zip(path, limits) as archive:
+        verify_members(archive)
+
+
+def verify_members(archive: zipfile.ZipFile) -> None:
+    """Inflate every member once in bounded chunks, proving its declared size and CRC.
+
+    Format libraries read whole members with ``ZipFile.read``, which inflates the compressed
+    data in one call and only then cuts it to the declared size: a member that declares 1 KB
+    but inflates to gigabytes would spike memory before the cut. Reading in chunks first costs
+    one extra decompression pass (milliseconds for ordinary documents) and turns such a lie
+    into a CRC error ("corrupt") with memory bounded by the chunk size.
+    """
+    for info in archive.infolist():
+        if not info.is_dir():
+            _read_chunked(archive, info, keep=False)
 
 
 def read_member(archive: zipfile.ZipFile, name: str) -> bytes:
-    """Read one member; "corrupt" if it is missing or its data is damaged."""
+    """Read one member in bounded chunks; "corrupt" if it is missing or damaged."""
     try:
-        return archive.read(name)
+        info = archive.getinfo(name)
     except KeyError as exc:
         raise ExtractionError("corrupt", f"archive member {name!r} is missing") from exc
+    return _read_chunked(archive, info, keep=True)
+
+
+def _read_chunked(archive: zipfile.ZipFile, info: zipfile.ZipInfo, *, keep: bool) -> bytes:
+    chunks: list[bytes] = []
+    try:
+        with archive.open(info) as member:
+            while chunk := member.read(READ_CHUNK):
+                if keep:
+                    chunks.append(chunk)
     except RuntimeError as exc:  # zipfile's "is encrypted, password required"
-        raise ExtractionError("encrypted", f"archive member {name!r} is encrypted") from exc
+        raise ExtractionError(
+            "encrypted", f"archive member {info.filename!r} is encrypted"
+        ) from exc
     except (
         zipfile.BadZipFile,
         zlib.error,
@@ -83,7 +111,10 @@ def read_member(archive: zipfile.ZipFile, name: str) -> bytes:
         ValueError,
         NotImplementedError,
     ) as exc:
-        raise ExtractionError("corrupt", f"archive member {name!r} is damaged ({exc})") from exc
+        raise ExtractionError(
+            "corrupt", f"archive member {info.filename!r} is damaged ({exc})"
+        ) from exc
+    return b"".join(chunks)
 
 
 def has_member(archive: zipfile.ZipFile, name: str) -> bool:

@@ -33,7 +33,7 @@ CODE_EXTENSIONS: Final = frozenset(
 CODE_FILENAMES: Final = frozenset(
     {
         "makefile", "gnumakefile", "dockerfile", "containerfile", "jenkinsfile", "vagrantfile",
-        "gemfile", "rakefile", "procfile", "justfile", "cmakelists.txt", "build", "workspace",
+        "gemfile", "rakefile", "procfile", "justfile", "cmakelists.txt",
     }
 )  # fmt: skip
 

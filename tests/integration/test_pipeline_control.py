@@ -1,0 +1,90 @@
+"""Pipeline control and the extraction pool: progress, pause/resume, cancel, time limits."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+from desktop_app.engine.extract_pool import ExtractPool
+from desktop_app.engine.pipeline import Progress
+from desktop_app.engine.scanner import stat_file
+from desktop_app.engine.service import Engine
+
+
+def make_notes(root: Path, count: int) -> None:
+    root.mkdir(parents=True, exist_ok=True)
+    for i in range(count):
+        (root / f"n{i:03d}.txt").write_text(f"Note {i} on the topic of number {i * 7}.\n")
+
+
+def test_progress_events(engine: Engine, tmp_path: Path) -> None:
+    make_notes(tmp_path / "docs", 80)
+    engine.add_folders([tmp_path / "docs"])
+    events: list[Progress] = []
+    engine.index(progress=lambda p: events.append(Progress(**p.__dict__)))
+    assert events[-1].files_done == events[-1].files_total == 80
+    assert [e.files_done for e in events] == sorted(e.files_done for e in events)
+    assert any(e.chunks_per_s > 0 for e in events)
+    assert any(e.eta_s is not None and e.eta_s > 0 for e in events[:-1])
+    assert all(e.current_file.endswith(".txt") for e in events)
+
+
+def test_pause_resume_and_cancel(engine: Engine, tmp_path: Path) -> None:
+    make_notes(tmp_path / "docs", 60)
+    engine.add_folders([tmp_path / "docs"])
+    paused_seen = threading.Event()
+    done_at_pause: list[int] = []
+
+    def progress(p: Progress) -> None:
+        if p.paused and not paused_seen.is_set():
+            done_at_pause.append(p.files_done)
+            paused_seen.set()
+
+    results = []
+    runner = threading.Thread(target=lambda: results.append(engine.index(progress=progress)))
+    engine.index_embedder  # load the model before the run starts  # noqa: B018
+    runner.start()
+    while engine._pipeline is None:
+        time.sleep(0.01)
+    engine.pause()
+    assert paused_seen.wait(30)
+    time.sleep(0.5)
+    assert len(engine.store.manifest()) <= done_at_pause[0]  # nothing moves while paused
+    engine.cancel()
+    runner.join(30)
+    summary = results[0]
+    assert summary.cancelled
+    assert summary.indexed < 60
+    assert engine.store.doctor().ok
+    resumed = engine.index()  # picks up exactly what was not committed
+    assert resumed.indexed + resumed.unchanged == 60
+    assert resumed.unchanged == len(engine.store.manifest()) - resumed.indexed
+
+
+def test_time_limit_kills_and_replaces_the_worker(tmp_path: Path) -> None:
+    big = tmp_path / "big.txt"
+    big.write_text(("lorem ipsum dolor sit amet " * 40 + "\n\n") * 20000)  # ~22 MB
+    small = tmp_path / "small.txt"
+    small.write_text("small file\n")
+    infos = [stat_file(str(big)), stat_file(str(small))]
+    with ExtractPool(workers=1, timeout=0.05) as pool:
+        results = {r.info.path: r for r in pool.run([i for i in infos if i])}
+    assert results[str(big)].reason == "timeout"
+    assert results[str(big)].content_hash  # recorded, so it is not retried until it changes
+    assert results[str(small)].document is not None  # the replacement worker carried on
+
+
+def test_crashed_worker_is_recorded_as_corrupt(tmp_path: Path) -> None:
+    big = tmp_path / "big.txt"
+    big.write_text(("crash test words " * 50 + "\n\n") * 20000)
+    info = stat_file(str(big))
+    assert info is not None
+    with ExtractPool(workers=1, timeout=60) as pool:
+        results = pool.run([info])
+        killer = threading.Timer(0.05, lambda: pool._workers[0].process.kill())
+        killer.start()
+        result = next(results)
+        killer.join()
+    assert (result.reason, result.document) == ("corrupt", None)
+    assert "crashed" in result.message
