@@ -3,7 +3,9 @@
 A 200 KB file can declare gigabytes of content (a zip bomb), and the format libraries would
 happily inflate it, so every zip is checked from its central directory - the sum of declared
 member sizes and the member count - before any library or reader touches it. Python's zip
-reader never returns more bytes than a member declares, so the check bounds real memory too.
+reader never returns more bytes than a member declares, and members are read in bounded
+chunks (``verify_members`` proves sizes before a library reads whole members), so a member
+that lies about its size fails its CRC check instead of filling memory.
 
 XML is parsed with the standard library: expat >= 2.4.1 limits entity amplification (billion
 laughs), ElementTree never fetches external entities, and on top of that any document that
@@ -40,7 +42,10 @@ def open_zip(path: Path, limits: Limits) -> zipfile.ZipFile:
     """
     try:
         archive = zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError) as exc:
+    except (PermissionError, FileNotFoundError):
+        raise  # the file, not its content, is the problem: "unreadable" upstream
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError, OSError) as exc:
+        # OSError here is a seek to an impossible offset from a damaged directory.
         raise ExtractionError("corrupt", f"not a valid zip archive ({exc})") from exc
     try:
         check_zip(archive, limits)

@@ -39,6 +39,7 @@ BLOCK_TAGS: Final = frozenset(
     }
 ) | HEADING_TAGS  # fmt: skip
 MAX_SECTION_CHARS: Final = 200
+MAX_TITLE_CHARS: Final = 500
 CELL_SEPARATOR: Final = " | "
 
 _META_CHARSET: Final = re.compile(
@@ -75,6 +76,7 @@ class _TextParser(HTMLParser):
         self._section = section
         self._title_as_section = title_as_section
         self._line: list[str] = []
+        self._line_has_text = False
         self._skip_depth = 0
         self._pre_depth = 0
         self._in_title = False
@@ -84,12 +86,14 @@ class _TextParser(HTMLParser):
         self.first_heading = ""
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if self._in_title:  # <title> holds only text; a tag means it was never closed
+            self._end_title()
         if tag in SKIP_TAGS:
             self._skip_depth += 1
         elif tag == "title" and not self.title:
             self._in_title = True
         elif tag in CELL_TAGS:
-            if "".join(self._line).strip():
+            if self._line_has_text:
                 self._line.append(CELL_SEPARATOR)
         elif tag in BLOCK_TAGS:
             self._flush()
@@ -102,10 +106,7 @@ class _TextParser(HTMLParser):
         if tag in SKIP_TAGS:
             self._skip_depth = max(0, self._skip_depth - 1)
         elif tag == "title" and self._in_title:
-            self._in_title = False
-            self.title = squash_spaces("".join(self._title_parts))
-            if self._title_as_section and self._section is None and self.title:
-                self._section = self.title[:MAX_SECTION_CHARS]
+            self._end_title()
         elif tag in BLOCK_TAGS:
             self._flush()
             if tag in HEADING_TAGS:
@@ -120,22 +121,30 @@ class _TextParser(HTMLParser):
             self._title_parts.append(data)
         else:
             self._line.append(data)
+            self._line_has_text = self._line_has_text or not data.isspace()
 
     def close(self) -> None:
         super().close()
+        if self._in_title:
+            self._end_title()
         self._flush()
+
+    def _end_title(self) -> None:
+        self._in_title = False
+        self.title = squash_spaces("".join(self._title_parts))[:MAX_TITLE_CHARS]
+        if self._title_as_section and self._section is None and self.title:
+            self._section = self.title[:MAX_SECTION_CHARS]
 
     def _flush(self) -> None:
         raw = "".join(self._line)
         self._line.clear()
+        self._line_has_text = False
         if self._pre_depth:
             text = "\n".join(line.rstrip() for line in raw.strip("\n").split("\n"))
         else:
             text = squash_spaces(raw)
         if not text.strip():
             return
-        if not self._pre_depth:
-            text = text.strip()
         if self._in_heading:
             heading = squash_spaces(text)[:MAX_SECTION_CHARS]
             self._section = heading

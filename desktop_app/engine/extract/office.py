@@ -36,9 +36,9 @@ MAX_SECTION_CHARS: Final = 200
 
 def extract_docx(path: Path, limits: Limits) -> Document:
     """Paragraphs and tables in body order; Heading/Title styles start sections."""
+    check_zip_file(path, limits)
     import docx
 
-    check_zip_file(path, limits)
     try:
         document = docx.Document(str(path))
     except Exception as exc:
@@ -60,9 +60,9 @@ def extract_docx(path: Path, limits: Limits) -> Document:
 
 def extract_pptx(path: Path, limits: Limits) -> Document:
     """One segment per slide (page = slide number): shape text, tables, then speaker notes."""
+    check_zip_file(path, limits)
     import pptx
 
-    check_zip_file(path, limits)
     try:
         presentation = pptx.Presentation(str(path))
     except Exception as exc:
@@ -91,9 +91,9 @@ def extract_xlsx(path: Path, limits: Limits) -> Document:
     the cached results of formulas, which is what the user sees. openpyxl's UserWarnings about
     features it ignores (data validation, print settings) are noise for search and logged.
     """
+    check_zip_file(path, limits)
     import openpyxl
 
-    check_zip_file(path, limits)
     builder = DocumentBuilder("xlsx", limits.max_chars)
     # A stream, not the path: openpyxl refuses paths without an Excel extension (sniffed files),
     # and in read-only mode it reads the stream lazily, so it stays open until the end.
