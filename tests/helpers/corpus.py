@@ -10,7 +10,8 @@ page/slide/sheet the phrase is on (never page 1, so a page bug cannot pass by ac
     résumé café.txt      non-ASCII name with a space
     utf16.txt            UTF-16 LE with BOM, with non-ASCII text ("Grüße")
     latin1.txt           Latin-1 bytes ("café naïve"), no BOM
-    guide.md             Markdown: "# Lantern Harbor Handbook" title, phrase under "## Tidal Gauges"
+    guide.md             Markdown: "# Lantern Harbor Handbook" title, phrase under
+                         "## Tidal Gauges"; front matter, a code fence and a setext heading
     manual.rst           reStructuredText: "Orbital Kitchen Manual" title, phrase under "Spices"
     ledger.csv / ledger.tsv / catalog.json / events.jsonl / server.log
     hello.py widget.ts server.go parser.rs Main.java schema.sql settings.yaml theme.css
@@ -32,8 +33,20 @@ page/slide/sheet the phrase is on (never page 1, so a page bug cannot pass by ac
     newsletter.eml       HTML-only e-mail (the HTML part is the text)
 
 ``make_bad_files(root)`` writes files that must fail, mapped to the expected
-``ExtractionError.reason`` at the default ``max_bytes``. Everything is generated in well under
-a second and no file exceeds 100 KB.
+``ExtractionError.reason`` at the default ``max_bytes``:
+
+    corrupt       truncated.pdf, garbled.pdf (PDF header, random body), junk.docx (zip without
+                  OOXML parts), notazip.xlsx (random bytes), broken.epub (no container.xml),
+                  broken.odt (no content.xml), notrtf.rtf (no {\\rtf header)
+    encrypted     encrypted.pdf (user password, fpdf2 RC4), locked.docx (OLE2/CFB container),
+                  locked.odt (manifest lists encryption-data)
+    no_text       empty.txt (zero bytes), blank.md (whitespace only), scanned.pdf (no text layer)
+    unsupported   random.txt (random bytes), blob.bin (binary, unknown extension), archive.zip
+    too_large     bomb.docx (central directory declares ~4 GB per member; see ``real_bomb``
+                  and ``patch_declared_sizes`` for bombs with real content)
+
+Everything is generated in under a second (most of it importing the Office libraries) and no
+file exceeds 100 KB.
 """
 
 from __future__ import annotations

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import time
 from pathlib import Path
 
 import pytest
@@ -130,6 +131,29 @@ def test_html_blocks_and_headings(tmp_path: Path) -> None:
     assert document.text == "one\ntwo\nPart & Parcel\na\nb\n  keep\n    indent"
     assert document.title == "p"
     assert [s.section for s in document.segments] == [None, "Part & Parcel"]
+
+
+def test_html_tolerates_unclosed_title_and_empty_cells(tmp_path: Path) -> None:
+    path = tmp_path / "messy.html"
+    path.write_text("<title>Never closed<body><p>para</p><table><tr><td>a<td> <td>b</table>")
+    document = extract(path)
+    assert (document.title, document.text) == ("Never closed", "para\na | b")
+
+
+@pytest.mark.parametrize(
+    ("name", "data"),
+    [
+        ("long-heading.md", b"# a" + b" \t" * 100_000 + b"b\n"),  # was quadratic backtracking
+        ("comments", b"<!-- -->" * 1000 + b"<html><p>hi</p>"),  # was exponential backtracking
+        ("braces.rtf", b"{\\rtf1 " + b"{" * 100_000 + b"text" + b"}" * 100_000),
+    ],
+)
+def test_hostile_text_is_handled_quickly(tmp_path: Path, name: str, data: bytes) -> None:
+    path = tmp_path / name
+    path.write_bytes(data)
+    started = time.perf_counter()
+    assert extract(path).text
+    assert time.perf_counter() - started < 2.0
 
 
 def test_pptx_tables_groups_and_xlsx_sparse_rows(tmp_path: Path) -> None:

@@ -33,9 +33,7 @@ CFB_MAGIC: Final = bytes.fromhex("D0CF11E0A1B11AE1")
 PDF_MAGIC: Final = b"%PDF-"
 ZIP_MAGICS: Final = (b"PK\x03\x04", b"PK\x05\x06")
 RTF_MAGIC: Final = b"{\\rtf"
-_HTML_START: Final = re.compile(
-    rb"^\s*(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html)[\s>]", re.I | re.S
-)
+_HTML_STARTS: Final = (b"<!doctype html", b"<html>", b"<html ", b"<html\n", b"<html\r")
 _EMAIL_HEADER: Final = re.compile(
     rb"^(?:return-path|received|from|to|subject|date|message-id|mime-version|delivered-to"
     rb"|reply-to|x-[a-z0-9-]+):[ \t]",
@@ -123,12 +121,24 @@ def sniff_text(head: bytes) -> str:
     """Family of a file with no known extension whose magic bytes said nothing."""
     if bom_encoding(head) is None and looks_binary(head):
         raise ExtractionError("unsupported", "unknown binary format")
-    probe = head.lstrip(b"\xef\xbb\xbf")
-    if _HTML_START.match(probe):
+    probe = head.removeprefix(b"\xef\xbb\xbf")
+    if _looks_like_html(probe):
         return "html"
     if _EMAIL_HEADER.match(probe) and b"\n\n" in probe.replace(b"\r\n", b"\n"):
         return "email"
     return "text"
+
+
+def _looks_like_html(head: bytes) -> bool:
+    """Starts with a doctype or <html>, after any comments (skipped without a regex, which
+    would backtrack exponentially over many comments)."""
+    probe = head.lstrip()
+    while probe.startswith(b"<!--"):
+        end = probe.find(b"-->")
+        if end < 0:
+            return False
+        probe = probe[end + 3 :].lstrip()
+    return probe[:16].lower().startswith(_HTML_STARTS)
 
 
 def _sniff_zip(path: Path, limits: Limits) -> str:

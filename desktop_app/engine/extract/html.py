@@ -77,6 +77,7 @@ class _TextParser(HTMLParser):
         self._title_as_section = title_as_section
         self._line: list[str] = []
         self._line_has_text = False
+        self._separator_due = False
         self._skip_depth = 0
         self._pre_depth = 0
         self._in_title = False
@@ -93,8 +94,8 @@ class _TextParser(HTMLParser):
         elif tag == "title" and not self.title:
             self._in_title = True
         elif tag in CELL_TAGS:
-            if self._line_has_text:
-                self._line.append(CELL_SEPARATOR)
+            # The separator is written with the cell's first text, so empty cells add none.
+            self._separator_due = self._line_has_text
         elif tag in BLOCK_TAGS:
             self._flush()
             if tag in HEADING_TAGS:
@@ -120,8 +121,12 @@ class _TextParser(HTMLParser):
         if self._in_title:
             self._title_parts.append(data)
         else:
+            if not data.isspace():
+                if self._separator_due:
+                    self._line.append(CELL_SEPARATOR)
+                    self._separator_due = False
+                self._line_has_text = True
             self._line.append(data)
-            self._line_has_text = self._line_has_text or not data.isspace()
 
     def close(self) -> None:
         super().close()
@@ -139,6 +144,7 @@ class _TextParser(HTMLParser):
         raw = "".join(self._line)
         self._line.clear()
         self._line_has_text = False
+        self._separator_due = False
         if self._pre_depth:
             text = "\n".join(line.rstrip() for line in raw.strip("\n").split("\n"))
         else:

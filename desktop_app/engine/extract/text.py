@@ -32,7 +32,8 @@ MAX_HEADING_CHARS: Final = 200
 CSV_SEPARATOR: Final = " | "
 CSV_DELIMITERS: Final = (",", ";", "\t", "|")
 
-_ATX_HEADING: Final = re.compile(r"^ {0,3}(#{1,6})[ \t]+(.*?)(?:[ \t]+#+)?[ \t]*$")
+# Closing "#"s are stripped in ``_atx_title``: a regex for them backtracks quadratically.
+_ATX_HEADING: Final = re.compile(r"^ {0,3}#{1,6}(?:[ \t]+(.*))?$")
 _SETEXT_UNDERLINE: Final = re.compile(r"^ {0,3}(=+|-+)[ \t]*$")
 _FENCE: Final = re.compile(r"^ {0,3}(`{3,}|~{3,})")
 _RST_ADORNMENT: Final = re.compile(r"^([=\-`:'\"~^_*+#<>.])\1+[ \t]*$")
@@ -89,7 +90,7 @@ def markdown_headings(lines: list[str]) -> list[Heading]:
             continue
         atx = _ATX_HEADING.match(line)
         if atx:
-            headings.append((i, atx.group(2)))
+            headings.append((i, _atx_title(atx.group(1) or "")))
         elif (
             _SETEXT_UNDERLINE.match(line)
             and i > start
@@ -139,6 +140,15 @@ def _split_by_headings(
         if last > first:
             chunk = "\n".join(lines[first:last])
             yield section, chunk + ("\n" if last < len(lines) else "")
+
+
+def _atx_title(text: str) -> str:
+    """``Title ##`` -> ``Title``: a closing run of "#" counts only after whitespace."""
+    text = text.rstrip()
+    bare = text.rstrip("#")
+    if bare != text and (not bare or bare[-1] in " \t"):
+        return bare.rstrip()
+    return text
 
 
 def _clean_headings(headings: list[Heading]) -> list[Heading]:
