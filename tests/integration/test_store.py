@@ -147,3 +147,14 @@ def test_optimize_bounds_versions(store: Store) -> None:
     store.optimize(retain=dt.timedelta(milliseconds=1))
     assert store.version_count() < before
     assert store.doctor().ok and paths_in(store) == ["/a"]
+
+
+def test_foreign_schema_is_refused(tmp_path: Path) -> None:
+    import lancedb
+    import pyarrow as pa
+
+    Store(str(tmp_path / "i"), "m", DIM)
+    db = lancedb.connect(tmp_path / "i")
+    db.create_table("files", schema=pa.schema([pa.field("path", pa.string())]), mode="overwrite")
+    with pytest.raises(StoreError, match="unexpected files schema"):
+        Store(str(tmp_path / "i"), "m", DIM)
