@@ -79,7 +79,20 @@ def build_parser() -> argparse.ArgumentParser:
         help="run every line of FILE as a query (one JSON line each)",
     )
     search.add_argument("--limit", type=int, default=10, help="files to return (default 10)")
+    search.add_argument(
+        "--mode",
+        choices=("hybrid", "vector", "keyword"),
+        default="hybrid",
+        help="ranking: both fused (default), meaning only, or keywords only",
+    )
     search.add_argument("--json", action="store_true", help="print JSON")
+    add_filter_flags(search)
+
+    similar = commands.add_parser("similar", help="files most like an indexed file")
+    similar.add_argument("path")
+    similar.add_argument("--limit", type=int, default=10, help="files to return (default 10)")
+    similar.add_argument("--json", action="store_true", help="print JSON")
+    add_filter_flags(similar)
 
     status = commands.add_parser("status", help="folders, counts, failures")
     status.add_argument("--json", action="store_true", help="print JSON")
@@ -104,6 +117,26 @@ def build_parser() -> argparse.ArgumentParser:
 
     commands.add_parser("watch", help="index every folder, then keep it current until Ctrl+C")
     return parser
+
+
+def add_filter_flags(parser: argparse.ArgumentParser) -> None:
+    """The same filters the query syntax has (ext:, type:, in:, after:, before:)."""
+    parser.add_argument("--ext", action="append", metavar="EXT", help="file extension (repeat)")
+    parser.add_argument(
+        "--type",
+        action="append",
+        metavar="TYPE",
+        help="document family: pdf, docx, html, code, email, ... (repeat)",
+    )
+    parser.add_argument(
+        "--in",
+        dest="folder",
+        action="append",
+        metavar="FOLDER",
+        help="only under this folder (absolute) or folder name (repeat)",
+    )
+    parser.add_argument("--after", metavar="DATE", help="modified on or after (YYYY-MM-DD)")
+    parser.add_argument("--before", metavar="DATE", help="modified before (YYYY-MM-DD)")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from desktop_app.engine.pipeline import IndexSummary, Progress
+    from desktop_app.engine.query import Filters
     from desktop_app.engine.search import SearchResponse
     from desktop_app.engine.service import Engine
 
@@ -78,6 +79,14 @@ def cmd_index(args: argparse.Namespace) -> int:
         printer = ProgressPrinter()
         summary = engine.index(roots, progress=printer)
         printer.finish()
+        if engine.store.needs_vector_index():
+            print(
+                f"building the vector index over {engine.store.count_chunks()} chunks "
+                "(searches stay exact until it is done)...",
+                file=sys.stderr,
+                flush=True,
+            )
+            engine.ensure_vector_index(background=False)
         print_summary(summary, args.json)
         return 0
     finally:
@@ -88,6 +97,8 @@ def _print_response(response: SearchResponse, as_json: bool) -> None:
     if as_json:
         print(json.dumps(response.as_json(), ensure_ascii=False))
         return
+    for note in response.notes:
+        print(f"note: {note}", file=sys.stderr)
     if not response.results:
         print(f"no results for {response.query!r} ({response.took_ms:.0f} ms)")
         return
@@ -112,11 +123,39 @@ def cmd_search(args: argparse.Namespace) -> int:
             raise UserError(f"{args.queries}: cannot read ({exc})") from exc
     else:
         queries = [args.query]
+    filters = filters_from_args(args)
     engine = open_engine()
     try:
         for query in queries:
-            response = engine.search(query, limit=args.limit)
+            response = engine.search(query, limit=args.limit, mode=args.mode, filters=filters)
             _print_response(response, args.json or args.queries is not None)
+        return 0
+    finally:
+        engine.close()
+
+
+def filters_from_args(args: argparse.Namespace) -> Filters:
+    """The filter flags (--ext, --type, --in, --after, --before) as engine filters."""
+    from desktop_app.cli import UserError
+    from desktop_app.engine.query import Filters, QueryError, parse_date
+
+    try:
+        return Filters(
+            extensions=[e.lower().lstrip(".") for e in args.ext or []],
+            types=[t.lower() for t in args.type or []],
+            folders=list(args.folder or []),
+            after=parse_date(args.after, "--after") if args.after else None,
+            before=parse_date(args.before, "--before") if args.before else None,
+        )
+    except QueryError as exc:
+        raise UserError(str(exc)) from exc
+
+
+def cmd_similar(args: argparse.Namespace) -> int:
+    engine = open_engine()
+    try:
+        response = engine.similar(args.path, limit=args.limit, filters=filters_from_args(args))
+        _print_response(response, args.json)
         return 0
     finally:
         engine.close()
@@ -197,6 +236,7 @@ def cmd_watch(args: argparse.Namespace) -> int:
     def on_changes(paths: set[str]) -> None:
         summary = engine.run_plan(engine.plan_paths(paths))
         print_summary(summary, as_json=False)
+        engine.ensure_vector_index()
 
     def on_problem(path: str, message: str) -> None:
         print(f"warning: {path}: {message}", file=sys.stderr)
@@ -236,6 +276,7 @@ def user_error_types() -> tuple[type[Exception], ...]:
 HANDLERS: dict[tuple[str, str | None], Any] = {
     ("index", None): cmd_index,
     ("search", None): cmd_search,
+    ("similar", None): cmd_similar,
     ("status", None): cmd_status,
     ("doctor", None): cmd_doctor,
     ("folders", "list"): cmd_folders,

@@ -114,6 +114,14 @@ SETTINGS: dict[str, Setting] = _declare(
         "extract_workers", int, 2, "Processes extracting text in parallel.", minimum=1, maximum=32
     ),
     Setting(
+        "distance_metric",
+        str,
+        "cosine",
+        "Vector distance: cosine for normalised embeddings (every catalogue model), dot or l2 "
+        "for models whose vectors are not normalised. The ANN index is built for the same one.",
+        choices=("cosine", "dot", "l2"),
+    ),
+    Setting(
         "watch_debounce_s",
         float,
         0.5,

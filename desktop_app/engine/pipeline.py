@@ -22,6 +22,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -168,27 +169,29 @@ class Pipeline:
         return summary
 
     def _apply_moves(self, plan: Plan, summary: IndexSummary) -> None:
-        """Renames, touches and deletions: manifest and row moves only, no embedding."""
-        manifest = self.store.manifest() if (plan.renamed or plan.touched) else {}
+        """Renames, touches and deletions: rows rewritten with their vectors, nothing embedded.
+
+        A touched file (same content, new mtime) has its rows rewritten too, so that the
+        ``mtime`` column the date filters use stays true.
+        """
+        moves = [(info.path, info, content_hash) for info, content_hash in plan.touched]
+        moves += plan.renamed
+        if not moves and not plan.deleted:
+            return
+        manifest = self.store.manifest() if moves else {}
+        sources = [old for old, _, _ in moves]
+        rows_by_path = _split_by_path(self.store.rows_for_paths(sources)) if sources else {}
         updates: list[FileUpdate] = []
-        for info, content_hash in plan.touched:
-            record = manifest.get(info.path)
-            if record is not None:
-                record.size, record.mtime_ns, record.content_hash = (
-                    info.size,
-                    info.mtime_ns,
-                    content_hash,
-                )
-                updates.append(FileUpdate(record, keep_chunks=True))
         moved_from: list[str] = []
-        for old_path, info, content_hash in plan.renamed:
+        for old_path, info, content_hash in moves:
             old = manifest.get(old_path)
-            rows = self.store.rows_for_paths([old_path])
-            if old is None or rows.num_rows != old.chunk_count:
+            rows = rows_by_path.get(old_path)
+            have = rows.num_rows if rows is not None else 0
+            if old is None or have != (old.chunk_count if old.status == STATUS_INDEXED else 0):
                 plan.new.append(info)  # rows missing or partial: index it afresh
-                plan.deleted.append(old_path)
+                if old_path != info.path:
+                    plan.deleted.append(old_path)
                 continue
-            rows = rows.sort_by("chunk_index")
             record = FileRecord(
                 **{
                     **old.__dict__,
@@ -198,8 +201,14 @@ class Pipeline:
                     "content_hash": content_hash,
                 }
             )
-            updates.append(FileUpdate(record, chunk_data_from_rows(rows)))
-            moved_from.append(old_path)
+            data = (
+                chunk_data_from_rows(rows.sort_by("chunk_index"))
+                if rows is not None and have
+                else None
+            )
+            updates.append(FileUpdate(record, data))
+            if old_path != info.path:
+                moved_from.append(old_path)
         if updates or plan.deleted or moved_from:
             self.store.apply(updates, [*plan.deleted, *moved_from])
         summary.touched = len(plan.touched)
@@ -408,3 +417,13 @@ def _drain(q: queue.Queue[object]) -> None:
             q.get_nowait()
         except queue.Empty:
             return
+
+
+def _split_by_path(rows: Any) -> dict[str, Any]:
+    """An Arrow table of chunk rows split into one table per path."""
+    import pyarrow.compute as pc
+
+    return {
+        path: rows.filter(pc.equal(rows.column("path"), path))
+        for path in set(rows.column("path").to_pylist())
+    }

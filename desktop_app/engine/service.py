@@ -21,6 +21,7 @@ from desktop_app import paths
 from desktop_app.engine.embedder import Embedder
 from desktop_app.engine.models import InstalledModel, find_model
 from desktop_app.engine.pipeline import IndexSummary, Pipeline, PipelineConfig, ProgressCallback
+from desktop_app.engine.query import Filters
 from desktop_app.engine.scanner import (
     Exclusions,
     FileInfo,
@@ -30,7 +31,7 @@ from desktop_app.engine.scanner import (
     stat_file,
     walk,
 )
-from desktop_app.engine.search import Searcher, SearchResponse
+from desktop_app.engine.search import Searcher, SearchResponse, similar_files
 from desktop_app.engine.store import (
     STATUS_FAILED,
     STATUS_INDEXED,
@@ -71,6 +72,7 @@ class Engine:
         self._pipeline: Pipeline | None = None
         self._lock = threading.RLock()
         self._index_lock = threading.Lock()
+        self._ann_thread: threading.Thread | None = None
 
     # -- parts, created on first use ---------------------------------------------------------
 
@@ -91,7 +93,12 @@ class Engine:
                 uri = self.store_uri
                 if "://" not in uri:
                     paths.ensure_dir(Path(uri))
-                self._store = Store(uri, self.model.id, self.model.dimension)
+                self._store = Store(
+                    uri,
+                    self.model.id,
+                    self.model.dimension,
+                    metric=self.settings["distance_metric"],
+                )
             return self._store
 
     def _embedder(self, which: str) -> Embedder:
@@ -239,8 +246,42 @@ class Engine:
 
     # -- search ------------------------------------------------------------------------------
 
-    def search(self, query: str, limit: int = 10) -> SearchResponse:
-        return Searcher(self.store, self.query_embedder).search(query, limit)
+    def search(
+        self, query: str, limit: int = 10, mode: str = "hybrid", filters: Filters | None = None
+    ) -> SearchResponse:
+        return Searcher(self.store, self.query_embedder).search(query, limit, mode, filters)
+
+    def similar(
+        self, path: str | os.PathLike[str], limit: int = 10, filters: Filters | None = None
+    ) -> SearchResponse:
+        """Files closest in meaning to an indexed file ("more like this")."""
+        return similar_files(self.store, os.path.abspath(os.fspath(path)), limit, filters)
+
+    def ensure_vector_index(self, background: bool = True) -> threading.Thread | None:
+        """Build the ANN index once the index outgrows exact search (see Store thresholds).
+
+        In the background by default: searches stay exact (and correct) until it is ready.
+        """
+        with self._lock:
+            if self._ann_thread is not None and self._ann_thread.is_alive():
+                return self._ann_thread
+            if not self.store.needs_vector_index():
+                return None
+            thread = threading.Thread(
+                target=self._build_vector_index, name="ann-index", daemon=True
+            )
+            self._ann_thread = thread
+        if not background:
+            thread.run()
+            return None
+        thread.start()
+        return thread
+
+    def _build_vector_index(self) -> None:
+        try:
+            self.store.build_vector_index()
+        except Exception:  # never take the app down for an index that only speeds things up
+            log.exception("building the vector index failed; searches stay exact")
 
     # -- status and health -------------------------------------------------------------------
 
@@ -304,6 +345,8 @@ class Engine:
 
     def close(self) -> None:
         self.cancel()
+        if self._ann_thread is not None:
+            self._ann_thread.join()  # an index build cannot be interrupted; let it land
         with self._lock:
             for which in ("_index_embedder", "_query_embedder"):
                 embedder = getattr(self, which)

@@ -20,7 +20,7 @@ import os
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -32,6 +32,24 @@ PIPELINE_VERSION = "1"
 CHUNKS, FILES, META = "chunks", "files", "meta"
 #: Commits between compactions: each commit adds a version and usually a small fragment.
 OPTIMIZE_EVERY_COMMITS = 20
+METRICS = ("cosine", "dot", "l2")
+SEARCH_COLUMNS = [
+    "id",
+    "path",
+    "chunk_index",
+    "text",
+    "page",
+    "section",
+    "char_start",
+    "char_end",
+    "mtime",
+    "file_type",
+]
+#: Below this many chunks the vector search is exact (see docs/BENCHMARKS.md for the numbers).
+ANN_THRESHOLD_ROWS = 50_000
+#: IVF partitions probed, and the re-ranking factor (exact distances for refine x limit rows).
+ANN_NPROBES = 20
+ANN_REFINE_FACTOR = 10
 
 STATUS_INDEXED = "indexed"
 STATUS_FAILED = "failed"
@@ -79,15 +97,11 @@ class ChunkData:
 
 @dataclass
 class FileUpdate:
-    """A file's new state: its manifest row and (if indexed) its chunks.
-
-    ``keep_chunks`` refreshes only the manifest row (a touched file whose content is the same);
-    otherwise the file's stored chunks are replaced by ``chunks`` (none for a failed file).
-    """
+    """A file's new state: its manifest row and its chunks (none for a failed file), which
+    replace whatever was stored for the path."""
 
     record: FileRecord
     chunks: ChunkData | None = None
-    keep_chunks: bool = False
 
 
 @dataclass
@@ -183,8 +197,11 @@ class Store:
     any thread and always see the latest commit.
     """
 
-    def __init__(self, uri: str, model_id: str, dimension: int) -> None:
+    def __init__(self, uri: str, model_id: str, dimension: int, metric: str = "cosine") -> None:
         lancedb = _lancedb()
+        if metric not in METRICS:
+            raise StoreError(f"unknown distance metric {metric!r}; choose one of {METRICS}")
+        self.metric = metric
         self.uri = uri
         self.model_id = model_id
         self.dimension = dimension
@@ -208,6 +225,9 @@ class Store:
         self.meta = self._db.open_table(META)
         self._commits = 0
         self._validate()
+        self._ensure_fts_index()
+        self._vector_index = self._find_vector_index()
+        self._check_vector_index_metric()
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -299,23 +319,102 @@ class Store:
         return found
 
     def vector_search(self, vector: np.ndarray, limit: int, where: str | None = None) -> Any:
-        query = self.chunks.search(vector.astype(np.float32)).distance_type("cosine").limit(limit)
+        """Nearest chunks by the store's metric (exact, or ANN with re-ranking once indexed)."""
+        query = (
+            self.chunks.search(vector.astype(np.float32), vector_column_name="vector")
+            .distance_type(self.metric)
+            .limit(limit)
+        )
+        if self._vector_index is not None:
+            query = query.nprobes(ANN_NPROBES).refine_factor(ANN_REFINE_FACTOR)
         if where:
             query = query.where(where, prefilter=True)
-        return query.select(
-            [
-                "id",
-                "path",
-                "chunk_index",
-                "text",
-                "page",
-                "section",
-                "char_start",
-                "char_end",
-                "mtime",
-                "file_type",
-            ]
-        ).to_arrow()
+        return query.select(SEARCH_COLUMNS).to_arrow()
+
+    def keyword_search(self, text: str, limit: int, where: str | None = None) -> Any:
+        """BM25 over chunk text; rows written since the last index update are searched too."""
+        from lancedb.query import MatchQuery
+
+        match = MatchQuery(text, "text")  # type: ignore[call-arg]  # the rest have defaults
+        query = self.chunks.search(match, query_type="fts").limit(limit)
+        if where:
+            query = query.where(where, prefilter=True)
+        return query.select(SEARCH_COLUMNS).to_arrow()
+
+    def filtered(self, where: str | None, limit: int) -> list[dict[str, Any]]:
+        """Chunks matching ``where`` alone (a query of only filters), newest files first."""
+        query = self.chunks.search().select(SEARCH_COLUMNS).limit(None)
+        if where:
+            query = query.where(where)
+        rows: list[dict[str, Any]] = query.to_arrow().to_pylist()
+        rows.sort(key=lambda r: (-r["mtime"], r["path"], r["chunk_index"]))
+        return rows[: max(limit, 1) * 20]
+
+    def file_details(self, paths: Sequence[str]) -> dict[str, tuple[int, str]]:
+        """``path -> (size, title)`` from the manifest, for result display."""
+        if not paths:
+            return {}
+        query = self.files.search().where(sql_in("path", paths)).select(["path", "size", "title"])
+        return {
+            row["path"]: (row["size"], row["title"])
+            for row in query.limit(None).to_arrow().to_pylist()
+        }
+
+    # -- indexes -----------------------------------------------------------------------------
+
+    def _ensure_fts_index(self) -> None:
+        """The BM25 index on chunk text; created once, updated by :meth:`optimize`."""
+        if any(index.index_type == "FTS" for index in self.chunks.list_indices()):
+            return
+        from lancedb.index import FTS
+
+        self.chunks.create_index("text", config=FTS(with_position=False), replace=True)
+
+    def _find_vector_index(self) -> Any:
+        for index in self.chunks.list_indices():
+            if index.columns == ["vector"]:
+                return index
+        return None
+
+    def _check_vector_index_metric(self) -> None:
+        """An ANN index built for another metric would rank wrongly: drop it (it is rebuilt)."""
+        if self._vector_index is None:
+            return
+        built_with = self.chunks.index_stats(self._vector_index.name).distance_type
+        if built_with and built_with != self.metric:
+            log.warning(
+                "vector index built for %s, searching with %s: dropping it", built_with, self.metric
+            )
+            self.chunks.drop_index(self._vector_index.name)
+            self._vector_index = None
+
+    @property
+    def has_vector_index(self) -> bool:
+        return self._vector_index is not None
+
+    def needs_vector_index(self) -> bool:
+        """Whether the table has grown past the exact-search threshold without an ANN index."""
+        return self._vector_index is None and self.count_chunks() >= ANN_THRESHOLD_ROWS
+
+    def build_vector_index(self) -> None:
+        """Build the ANN index (minutes at 100K rows): call it from a background thread.
+
+        Searches keep working meanwhile (exact), and rows added later are still found: LanceDB
+        also searches the fragments the index does not cover yet, and :meth:`optimize` folds
+        them in.
+        """
+        from lancedb.index import IvfPq
+
+        rows = self.count_chunks()
+        partitions = max(1, int(np.sqrt(rows)))
+        config = IvfPq(
+            distance_type=cast(Any, self.metric),
+            num_partitions=partitions,
+            num_sub_vectors=_sub_vectors(self.dimension),
+        )
+        self.chunks.create_index("vector", config=config, replace=True)
+        self._vector_index = self._find_vector_index()
+        log.info("built the vector index over %d chunks (%d partitions)", rows, partitions)
 
     # -- writing (one thread) ----------------------------------------------------------------
 
@@ -327,11 +426,9 @@ class Store:
         if not updates and not deleted:
             return
         self._commits += 1
-        touched = [u.record.path for u in updates if not u.keep_chunks] + list(deleted)
+        touched = [u.record.path for u in updates] + list(deleted)
         new_rows = self._chunk_table([u for u in updates if u.chunks is not None])
-        if not touched:
-            pass  # manifest-only refresh
-        elif new_rows.num_rows:
+        if new_rows.num_rows:
             (
                 self.chunks.merge_insert("id")
                 .when_matched_update_all()
@@ -496,3 +593,11 @@ def chunk_data_from_rows(rows: Any) -> ChunkData:
         pages=rows.column("page").to_pylist(),
         sections=rows.column("section").to_pylist(),
     )
+
+
+def _sub_vectors(dimension: int) -> int:
+    """PQ sub-vectors: 8 dimensions each where possible (384 -> 48), dividing the dimension."""
+    for size in (8, 16, 4, 2, 1):
+        if dimension % size == 0:
+            return dimension // size
+    return 1

@@ -1,0 +1,166 @@
+"""Parse what the user typed into search text, must-have phrases, exclusions and filters.
+
+Syntax (any order, combinable):
+
+* ``"exact phrase"``: a result must contain the words in this order;
+* ``-word``: a result must not contain the word;
+* ``ext:pdf`` (or ``ext:pdf,docx``), ``type:email``: file extension or document family;
+* ``in:FOLDER``: an absolute folder, or a folder name anywhere in the path;
+* ``after:2025-01-01``, ``before:2025-06`` (``YYYY``, ``YYYY-MM`` or ``YYYY-MM-DD``, local time):
+  modification date.
+
+Everything is turned into one SQL ``WHERE`` clause that LanceDB applies *inside* the vector
+and full-text searches (prefiltering), so filters never shrink a result list after the fact.
+Bad input never raises a parse error: an unknown ``name:value`` is searched as text (with a
+note), an unbalanced quote is dropped. Only a bad date is refused, since guessing it would
+silently hide files.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+from dataclasses import dataclass, field
+
+from desktop_app.engine.store import sql_string
+
+FILTER_NAMES = ("ext", "type", "in", "after", "before")
+#: The full-text query is cut to this many distinct terms (a pasted page is still a query).
+MAX_TERMS = 64
+_TOKEN = re.compile(r'"([^"]*)"|(\S+)')
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+
+class QueryError(ValueError):
+    """The query cannot be understood; the message says what to change."""
+
+
+@dataclass
+class Filters:
+    extensions: list[str] = field(default_factory=list)
+    types: list[str] = field(default_factory=list)
+    folders: list[str] = field(default_factory=list)
+    after: float | None = None
+    before: float | None = None
+
+    def copy(self) -> Filters:
+        return Filters(
+            list(self.extensions), list(self.types), list(self.folders), self.after, self.before
+        )
+
+
+@dataclass
+class ParsedQuery:
+    raw: str
+    #: Free text for embedding and keyword search (phrases included, filters removed).
+    text: str
+    terms: list[str]
+    phrases: list[str] = field(default_factory=list)
+    excluded: list[str] = field(default_factory=list)
+    filters: Filters = field(default_factory=Filters)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def has_words(self) -> bool:
+        return bool(self.terms)
+
+
+def parse_query(raw: str, *, filters: Filters | None = None) -> ParsedQuery:
+    """Parse ``raw``; ``filters`` (from CLI flags or the UI) are merged with inline ones."""
+    notes: list[str] = []
+    text = raw
+    if text.count('"') % 2:
+        text = text[: text.rfind('"')] + text[text.rfind('"') + 1 :]
+        notes.append("an unmatched quote was ignored")
+    merged = (filters or Filters()).copy()
+    words: list[str] = []
+    phrases: list[str] = []
+    excluded: list[str] = []
+    for match in _TOKEN.finditer(text):
+        phrase, token = match.group(1), match.group(2)
+        if phrase is not None:
+            if _WORD.search(phrase):
+                phrases.append(" ".join(phrase.split()))
+                words.append(phrase)
+            continue
+        name, sep, value = token.partition(":")
+        if sep and name.lower() in FILTER_NAMES and value:
+            _apply_filter(merged, name.lower(), value)
+        elif token.startswith("-") and len(token) > 1 and _WORD.fullmatch(token[1:]):
+            excluded.append(token[1:])
+        else:
+            if sep and name and value and name.isalpha() and not name.lower().startswith("http"):
+                notes.append(f"unknown filter '{name}:' searched as text")
+            words.append(token)
+    free = " ".join(words)
+    terms = list(dict.fromkeys(t.lower() for t in _WORD.findall(free)))[:MAX_TERMS]
+    return ParsedQuery(raw, free, terms, phrases, excluded, merged, notes)
+
+
+def _apply_filter(filters: Filters, name: str, value: str) -> None:
+    if name == "ext":
+        filters.extensions += [v.lower().lstrip(".") for v in value.split(",") if v.strip(".")]
+    elif name == "type":
+        filters.types += [v.lower() for v in value.split(",") if v]
+    elif name == "in":
+        filters.folders.append(value)
+    elif name == "after":
+        filters.after = parse_date(value, name)
+    else:
+        filters.before = parse_date(value, name)
+
+
+def parse_date(value: str, name: str = "date") -> float:
+    """Local midnight of ``YYYY``, ``YYYY-MM`` or ``YYYY-MM-DD`` as a Unix timestamp."""
+    for pattern in ("%Y-%m-%d", "%Y-%m", "%Y"):
+        try:
+            day = dt.datetime.strptime(value, pattern)
+        except ValueError:
+            continue
+        return day.timestamp()
+    raise QueryError(f"{name}: expects a date like 2025-01-31, 2025-01 or 2025 (got {value!r})")
+
+
+def _like_escape(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _word_regex(words: str) -> str:
+    """A case-insensitive regex for these words in order, any whitespace or punctuation between."""
+    parts = [re.escape(w) for w in _WORD.findall(words)]
+    return r"(?i)\b" + r"\W+".join(parts) + r"\b"
+
+
+def where_clause(query: ParsedQuery) -> str | None:
+    """The SQL filter for LanceDB's prefilter, or ``None`` when nothing restricts the search."""
+    clauses: list[str] = []
+    f = query.filters
+    if f.extensions:
+        clauses.append(
+            "("
+            + " OR ".join(
+                f"path ILIKE {sql_string('%.' + _like_escape(e))} ESCAPE '\\'" for e in f.extensions
+            )
+            + ")"
+        )
+    if f.types:
+        clauses.append(f"file_type IN ({', '.join(sql_string(t) for t in f.types)})")
+    sep = _like_escape(os.sep)
+    for folder in f.folders:
+        folder = folder.rstrip("/\\") or folder
+        if os.path.isabs(folder):
+            pattern = _like_escape(folder) + sep + "%"
+            clauses.append(f"path LIKE {sql_string(pattern)} ESCAPE '\\'")
+        else:
+            pattern = "%" + sep + _like_escape(folder) + sep + "%"
+            clauses.append(f"path ILIKE {sql_string(pattern)} ESCAPE '\\'")
+    if f.after is not None:
+        clauses.append(f"mtime >= {f.after}")
+    if f.before is not None:
+        clauses.append(f"mtime < {f.before}")
+    for phrase in query.phrases:
+        clauses.append(f"regexp_like(text, {sql_string(_word_regex(phrase))})")
+    for word in query.excluded:
+        clauses.append(f"NOT regexp_like(text, {sql_string(_word_regex(word))})")
+    return " AND ".join(clauses) if clauses else None

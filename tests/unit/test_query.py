@@ -1,0 +1,105 @@
+"""Query syntax, SQL filters and snippet highlighting."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+
+import pytest
+
+from desktop_app.engine.query import Filters, QueryError, parse_query, where_clause
+from desktop_app.engine.snippets import make_snippet, term_pattern
+
+
+def test_plain_words() -> None:
+    q = parse_query("Budget review 2025")
+    assert (q.text, q.terms, q.phrases, q.excluded) == (
+        "Budget review 2025",
+        ["budget", "review", "2025"],
+        [],
+        [],
+    )
+    assert where_clause(q) is None
+
+
+def test_phrases_exclusions_and_filters() -> None:
+    q = parse_query(
+        '"red fox" jumps -lazy ext:pdf,.DOCX type:email in:Projects after:2025-01-01 before:2025-06'
+    )
+    assert q.phrases == ["red fox"] and q.excluded == ["lazy"]
+    assert q.terms == ["red", "fox", "jumps"]
+    f = q.filters
+    assert f.extensions == ["pdf", "docx"] and f.types == ["email"] and f.folders == ["Projects"]
+    assert f.after == dt.datetime(2025, 1, 1).timestamp()  # noqa: DTZ001
+    assert f.before == dt.datetime(2025, 6, 1).timestamp()  # noqa: DTZ001
+    sql = where_clause(q)
+    assert sql is not None
+    for part in (
+        "path ILIKE '%.pdf'",
+        "file_type IN ('email')",
+        "mtime >= ",
+        "mtime < ",
+        r"regexp_like(text, '(?i)\bred\W+fox\b')",
+        "NOT regexp_like",
+    ):
+        assert part in sql
+
+
+def test_absolute_folder_filter_and_quotes_in_values() -> None:
+    folder = os.path.join(os.sep, "home", "o'neil", "my_docs")
+    q = parse_query(f"in:{folder} notes")
+    sql = where_clause(q)
+    assert sql is not None and "o''neil" in sql and "my\\_docs" in sql
+
+
+def test_unknown_filter_is_text_with_a_note() -> None:
+    q = parse_query("color:red car")
+    assert q.terms == ["color", "red", "car"]
+    assert q.notes == ["unknown filter 'color:' searched as text"]
+
+
+def test_unbalanced_quote_is_dropped() -> None:
+    q = parse_query('"open quote here')
+    assert q.terms == ["open", "quote", "here"] and q.phrases == []
+    assert q.notes == ["an unmatched quote was ignored"]
+
+
+@pytest.mark.parametrize("query", ["", "   ", "!!! ???", '""', "-"])
+def test_no_words(query: str) -> None:
+    assert not parse_query(query).has_words
+
+
+def test_bad_date_is_refused() -> None:
+    with pytest.raises(QueryError, match="after: expects a date"):
+        parse_query("after:yesterday x")
+
+
+def test_huge_query_is_bounded() -> None:
+    q = parse_query(" ".join(f"word{i}" for i in range(5000)))
+    assert len(q.terms) == 64
+
+
+def test_flag_filters_merge_with_inline_ones() -> None:
+    flags = Filters(extensions=["md"])
+    q = parse_query("ext:txt notes", filters=flags)
+    assert q.filters.extensions == ["md", "txt"]
+    assert flags.extensions == ["md"]  # the caller's object is not modified
+
+
+def test_snippet_highlights_point_at_the_words() -> None:
+    text = (
+        ("Intro words. " * 40)
+        + "The Running dogs chase a red   fox\nthrough snow. "
+        + ("Outro words. " * 40)
+    )
+    pattern = term_pattern(["run", "fox"], ["red fox"])
+    snippet, ranges = make_snippet(text, pattern, width=120)
+    assert snippet.startswith("…") and snippet.endswith("…")
+    marked = [snippet[a:b] for a, b in ranges]
+    assert "Running" in marked and "red fox" in marked
+    assert len(snippet) <= 125
+
+
+def test_snippet_without_matches_starts_at_the_beginning() -> None:
+    snippet, ranges = make_snippet("alpha beta gamma", term_pattern(["zeta"]))
+    assert (snippet, ranges) == ("alpha beta gamma", [])
