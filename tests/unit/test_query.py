@@ -30,8 +30,8 @@ def test_phrases_exclusions_and_filters() -> None:
     assert q.terms == ["red", "fox", "jumps"]
     f = q.filters
     assert f.extensions == ["pdf", "docx"] and f.types == ["email"] and f.folders == ["Projects"]
-    assert f.after == dt.datetime(2025, 1, 1).timestamp()  # noqa: DTZ001
-    assert f.before == dt.datetime(2025, 6, 1).timestamp()  # noqa: DTZ001
+    assert f.after == dt.datetime(2025, 1, 1).timestamp()
+    assert f.before == dt.datetime(2025, 6, 1).timestamp()
     sql = where_clause(q)
     assert sql is not None
     for part in (
