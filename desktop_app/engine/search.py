@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -29,9 +30,10 @@ MODES = ("hybrid", "vector", "keyword")
 RRF_K = 60
 MAX_PASSAGES = 3
 #: Chunks fetched from each list per requested file: files with several hits need headroom.
-CANDIDATES_PER_RESULT = 8
-MIN_CANDIDATES = 50
+CANDIDATES_PER_RESULT = 4
+MIN_CANDIDATES = 30
 MAX_LIMIT = 1000
+_EXECUTOR = ThreadPoolExecutor(max_workers=2, thread_name_prefix="search")
 #: A keyword hit must contain at least this share of the query's content words to be fused.
 MIN_COVERAGE = 0.5
 #: Common English words that carry no topic (BM25 drops them too; coverage ignores them).
@@ -179,15 +181,23 @@ class Searcher:
             ranked = [_Ranked(row, 1.0) for row in self.store.filtered(where, candidates)]
             best = 1.0
         else:
+            # The keyword search runs on a worker thread while the query is embedded and the
+            # vector search runs here: LanceDB and llama.cpp release the GIL, so the two
+            # overlap instead of adding up.
+            keyword_future = None
+            if mode in ("hybrid", "keyword"):
+                text = " ".join(parsed.terms)
+                keyword_future = _EXECUTOR.submit(
+                    lambda: self.store.keyword_search(text, candidates, where).to_pylist()
+                )
             lists: list[list[dict[str, Any]]] = []
             weights: list[list[float] | None] = []
             if mode in ("hybrid", "vector"):
                 vector = self.embedder.embed_query(parsed.text)
                 lists.append(self.store.vector_search(vector, candidates, where).to_pylist())
                 weights.append(None)
-            if mode in ("hybrid", "keyword"):
-                text = " ".join(parsed.terms)
-                rows = self.store.keyword_search(text, candidates, where).to_pylist()
+            if keyword_future is not None:
+                rows = keyword_future.result()
                 if mode == "hybrid":
                     rows, coverage = lexical_list(rows, parsed.terms)
                     weights.append(coverage)

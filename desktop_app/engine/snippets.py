@@ -12,6 +12,7 @@ import re
 from collections.abc import Sequence
 
 SNIPPET_CHARS = 240
+_SPACES = re.compile(r"\s+")
 Ranges = list[tuple[int, int]]
 
 
@@ -52,15 +53,15 @@ def make_snippet(
     if start > 0:
         space = text.find(" ", start, start + 30)
         start = space + 1 if space >= 0 else start
-    snippet, mapping = _fold_whitespace(text, start, end)
+    snippet = _fold(text[start:end]).rstrip()
     prefix = "…" if start > 0 else ""
     suffix = "…" if end < len(text) else ""
     ranges: Ranges = []
     for m_start, m_end in matches:
         if m_start >= start and m_end <= end:
-            ranges.append(
-                (mapping[m_start - start] + len(prefix), mapping[m_end - start] + len(prefix))
-            )
+            # Offsets in the folded text: fold what precedes the match and the match itself.
+            offset = len(prefix) + len(_fold(text[start:m_start]))
+            ranges.append((offset, offset + len(_fold(text[m_start:m_end]))))
     return prefix + snippet + suffix, ranges
 
 
@@ -78,22 +79,6 @@ def _best_start(text: str, matches: Ranges, width: int) -> int:
     return max(0, min(best - width // 6, len(text) - width))
 
 
-def _fold_whitespace(text: str, start: int, end: int) -> tuple[str, list[int]]:
-    """``text[start:end]`` with whitespace runs folded to one space, and an offset map."""
-    out: list[str] = []
-    mapping: list[int] = []
-    previous_space = True  # also strips leading whitespace
-    for ch in text[start:end]:
-        mapping.append(len(out))
-        if ch.isspace():
-            if not previous_space:
-                out.append(" ")
-            previous_space = True
-        else:
-            out.append(ch)
-            previous_space = False
-    mapping.append(len(out))
-    while out and out[-1] == " ":
-        out.pop()
-    mapping = [min(m, len(out)) for m in mapping]
-    return "".join(out), mapping
+def _fold(text: str) -> str:
+    """Whitespace runs folded to one space, leading whitespace dropped."""
+    return _SPACES.sub(" ", text).lstrip()
