@@ -26,6 +26,11 @@ run: setup
 test: setup
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest
 
+# Benchmarks are not part of `make test`; results go to docs/benchmarks/ and docs/BENCHMARKS.md.
+bench: setup
+	$(BIN)/python -m tests.benchmarks.bench_search
+	$(BIN)/python -m tests.benchmarks.report
+
 lint: setup
 	$(BIN)/ruff check desktop_app tests
 	$(BIN)/ruff format --check desktop_app tests

@@ -29,12 +29,21 @@ from desktop_app.engine.search import Searcher
 from desktop_app.engine.store import STATUS_INDEXED, ChunkData, FileRecord, FileUpdate, Store
 from tests.benchmarks.common import clustered_vectors, percentiles, write_result
 
-WORDS = ("harbor lantern copper orchard glacier meadow quartz ember fjord cedar basalt kelp "
-         "lagoon nickel obsidian prairie indigo juniper garnet delta invoice report meeting "
-         "budget design review server backup network protocol kernel module").split()
-QUERIES = ["copper lantern in the harbor", "quarterly budget review meeting",
-           "network backup failed on the server", "glacier meadow hike", "kernel module design",
-           "invoice for obsidian and quartz", "cedar orchard in the prairie", "fjord lagoon kelp"]
+WORDS = (
+    "harbor lantern copper orchard glacier meadow quartz ember fjord cedar basalt kelp "
+    "lagoon nickel obsidian prairie indigo juniper garnet delta invoice report meeting "
+    "budget design review server backup network protocol kernel module"
+).split()
+QUERIES = [
+    "copper lantern in the harbor",
+    "quarterly budget review meeting",
+    "network backup failed on the server",
+    "glacier meadow hike",
+    "kernel module design",
+    "invoice for obsidian and quartz",
+    "cedar orchard in the prairie",
+    "fjord lagoon kelp",
+]
 CHUNKS_PER_FILE = 10
 
 
@@ -47,12 +56,27 @@ def build(root: Path, n: int) -> tuple[Store, np.ndarray]:
     for start in range(0, n, CHUNKS_PER_FILE):
         block = vectors[start : start + CHUNKS_PER_FILE]
         k = len(block)
-        texts = [" ".join(words[rng.integers(0, len(words), 40)]) + f" doc{start + i}"
-                 for i in range(k)]
-        data = ChunkData(texts, [f"h{start + i}" for i in range(k)], block, [0] * k, [1] * k,
-                         [None] * k, [None] * k)
-        record = FileRecord(f"/bench/f{start // CHUNKS_PER_FILE:07d}.txt", 1, 1, "h",
-                            STATUS_INDEXED, chunk_count=k, file_type="text")
+        texts = [
+            " ".join(words[rng.integers(0, len(words), 40)]) + f" doc{start + i}" for i in range(k)
+        ]
+        data = ChunkData(
+            texts,
+            [f"h{start + i}" for i in range(k)],
+            block,
+            [0] * k,
+            [1] * k,
+            [None] * k,
+            [None] * k,
+        )
+        record = FileRecord(
+            f"/bench/f{start // CHUNKS_PER_FILE:07d}.txt",
+            1,
+            1,
+            "h",
+            STATUS_INDEXED,
+            chunk_count=k,
+            file_type="text",
+        )
         batch.append(FileUpdate(record, data))
         if len(batch) == 5000:
             store.apply(batch)
@@ -88,7 +112,8 @@ def bench_size(n: int, embedder: Embedder, repeats: int) -> dict[str, object]:
         brute = timed(lambda i: np.argpartition(-(vectors @ probes[i % 50]), 10)[:10], repeats)
 
         result: dict[str, object] = {
-            "chunks": n, "load_s": round(build_s, 1),
+            "chunks": n,
+            "load_s": round(build_s, 1),
             "hybrid_exact": percentiles(exact_hybrid),
             "vector_exact": percentiles(exact_vector),
             "numpy_bruteforce": percentiles(brute),
@@ -101,9 +126,13 @@ def bench_size(n: int, embedder: Embedder, repeats: int) -> dict[str, object]:
             found = [set(store.vector_search(p, 10).column("id").to_pylist()) for p in probes]
             recall = float(np.mean([len(a & b) / 10 for a, b in zip(found, truth, strict=True)]))
             ann_hybrid = timed(lambda i: searcher.search(QUERIES[i % len(QUERIES)]), repeats)
-            result.update({"hybrid_ann": percentiles(ann_hybrid),
-                           "vector_ann": percentiles(ann_vector),
-                           "ann_recall_at_10": round(recall, 4)})
+            result.update(
+                {
+                    "hybrid_ann": percentiles(ann_hybrid),
+                    "vector_ann": percentiles(ann_vector),
+                    "ann_recall_at_10": round(recall, 4),
+                }
+            )
         return result
     finally:
         shutil.rmtree(root, ignore_errors=True)
@@ -120,11 +149,14 @@ def main() -> None:
         result = bench_size(n, embedder, args.repeats)
         results.append(result)
         print(result, flush=True)
-    write_result("search", {
-        "description": "End-to-end query latency (embedding included) and ANN recall",
-        "targets": {"p95_ms_at_100k": 50, "p95_ms_at_1m": 150, "recall_at_10": 0.95},
-        "results": results,
-    })
+    write_result(
+        "search",
+        {
+            "description": "End-to-end query latency (embedding included) and ANN recall",
+            "targets": {"p95_ms_at_100k": 50, "p95_ms_at_1m": 150, "recall_at_10": 0.95},
+            "results": results,
+        },
+    )
 
 
 if __name__ == "__main__":

@@ -53,8 +53,9 @@ def write_result(name: str, payload: dict[str, Any]) -> Path:
     return path
 
 
-def clustered_vectors(n: int, dim: int, seed: int, latent: int = 48,
-                      topics: int = 2000) -> np.ndarray:
+def clustered_vectors(
+    n: int, dim: int, seed: int, latent: int = 48, topics: int = 2000
+) -> np.ndarray:
     """Synthetic embeddings shaped like real ones: low intrinsic dimension, topic clusters.
 
     Isotropic random vectors are a worst case no real corpus resembles (every neighbour is

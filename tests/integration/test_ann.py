@@ -33,7 +33,8 @@ def fill(store: Store, vectors: np.ndarray, prefix: str) -> None:
 
 
 def test_index_built_above_threshold_and_new_rows_still_found(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(store_module, "ANN_THRESHOLD_ROWS", 2000)
     store = Store(str(tmp_path / "i"), "m", DIM)
     base = clustered(3000, seed=1)
@@ -61,8 +62,9 @@ def test_index_built_above_threshold_and_new_rows_still_found(
     assert hit == ["late 0"]
 
 
-def test_index_of_another_metric_is_dropped(tmp_path: Path,
-                                            monkeypatch: pytest.MonkeyPatch) -> None:
+def test_index_of_another_metric_is_dropped(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(store_module, "ANN_THRESHOLD_ROWS", 1000)
     store = Store(str(tmp_path / "i"), "m", DIM)
     fill(store, clustered(1200, seed=4), "a")
