@@ -15,6 +15,7 @@ Usage: python -m tests.benchmarks.bench_search [--sizes 10000,100000,1000000]
 from __future__ import annotations
 
 import argparse
+import json
 import shutil
 import tempfile
 import time
@@ -27,7 +28,7 @@ from desktop_app.engine.embedder import Embedder
 from desktop_app.engine.models import find_model
 from desktop_app.engine.search import Searcher
 from desktop_app.engine.store import STATUS_INDEXED, ChunkData, FileRecord, FileUpdate, Store
-from tests.benchmarks.common import clustered_vectors, percentiles, write_result
+from tests.benchmarks.common import RESULTS_DIR, clustered_vectors, percentiles, write_result
 
 WORDS = (
     "harbor lantern copper orchard glacier meadow quartz ember fjord cedar basalt kelp "
@@ -149,6 +150,14 @@ def main() -> None:
         result = bench_size(n, embedder, args.repeats)
         results.append(result)
         print(result, flush=True)
+    # Keep the sizes this run did not measure (e.g. a separate 1M run).
+    previous = RESULTS_DIR / "search.json"
+    if previous.exists():
+        measured = {r["chunks"] for r in results}
+        kept = [
+            r for r in json.loads(previous.read_text())["results"] if r["chunks"] not in measured
+        ]
+        results = sorted(kept + results, key=lambda r: int(str(r["chunks"])))
     write_result(
         "search",
         {
