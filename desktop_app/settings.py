@@ -114,6 +114,22 @@ SETTINGS: dict[str, Setting] = _declare(
         "extract_workers", int, 2, "Processes extracting text in parallel.", minimum=1, maximum=32
     ),
     Setting(
+        "memory_budget_mb",
+        int,
+        1536,
+        "The app's own memory budget: indexing slows near it and pauses above it.",
+        minimum=256,
+        maximum=1_048_576,
+    ),
+    Setting(
+        "memory_min_available_mb",
+        int,
+        512,
+        "Indexing pauses while the system has less memory available than this.",
+        minimum=64,
+        maximum=1_048_576,
+    ),
+    Setting(
         "distance_metric",
         str,
         "cosine",

@@ -29,6 +29,7 @@ import numpy as np
 from desktop_app.engine.chunking import Chunk, chunk_document
 from desktop_app.engine.embedder import Embedder
 from desktop_app.engine.extract_pool import ExtractPool, ExtractResult
+from desktop_app.engine.memory import MemoryGovernor, Pressure
 from desktop_app.engine.scanner import Plan
 from desktop_app.engine.store import (
     STATUS_FAILED,
@@ -44,6 +45,8 @@ from desktop_app.engine.store import (
 log = logging.getLogger(__name__)
 
 _DONE = object()
+#: Seconds between memory readings while paused for memory.
+MEMORY_POLL_S = 1.0
 
 
 @dataclass(frozen=True)
@@ -71,6 +74,10 @@ class Progress:
     eta_s: float | None = None
     current_file: str = ""
     paused: bool = False
+    #: Why indexing is paused: "user" or "memory" (empty while running).
+    paused_reason: str = ""
+    #: Memory pressure seen by the governor: "ok", "elevated" or "critical".
+    memory: str = "ok"
     last_error: tuple[str, str, str] | None = None
 
 
@@ -98,11 +105,17 @@ class Pipeline:
     """One index run at a time over one store with one embedder."""
 
     def __init__(
-        self, store: Store, embedder: Embedder, config: PipelineConfig | None = None
+        self,
+        store: Store,
+        embedder: Embedder,
+        config: PipelineConfig | None = None,
+        governor: MemoryGovernor | None = None,
     ) -> None:
         self.store = store
         self.embedder = embedder
         self.config = config or PipelineConfig()
+        self.governor = governor
+        self._allowed_batch = self.config.embed_batch
         self._cancel = threading.Event()
         self._running = threading.Event()
         self._running.set()  # set = not paused
@@ -264,11 +277,11 @@ class Pipeline:
                 )
                 batch.append((item, chunks))
                 batch_chunks += len(chunks)
-            if batch and (finished or item is None or batch_chunks >= self.config.embed_batch):
-                self._wait_if_paused(state, report)
+            if batch and (finished or item is None or batch_chunks >= self._allowed_batch):
+                self._allowed_batch = self._throttle(state, report)
                 if self._cancel.is_set():
                     break
-                for update in self._embed_batch(batch, summary):
+                for update in self._embed_batch(batch, summary, self._allowed_batch):
                     writes.put(update)
                 state.files_done += len(batch)
                 state.chunks_done = summary.embedded
@@ -279,15 +292,36 @@ class Pipeline:
                 report(state)
                 batch, batch_chunks = [], 0
 
-    def _wait_if_paused(self, state: Progress, report: ProgressCallback) -> None:
-        if self._running.is_set():
-            return
-        state.paused = True
-        report(state)
-        while not self._running.wait(0.2):
-            pass
-        state.paused = False
-        report(state)
+    def _throttle(self, state: Progress, report: ProgressCallback) -> int:
+        """Wait while paused by the user or by critical memory; return the batch size allowed.
+
+        Pressure is read before every batch, so indexing slows down, stops and starts again
+        by itself as memory comes and goes.
+        """
+        base = self.config.embed_batch
+        while not self._cancel.is_set():
+            level = self.governor.level() if self.governor else Pressure.OK
+            state.memory = level.value
+            reason = (
+                "user"
+                if not self._running.is_set()
+                else ("memory" if level is Pressure.CRITICAL else "")
+            )
+            if not reason:
+                if state.paused:
+                    state.paused, state.paused_reason = False, ""
+                    report(state)
+                return self.governor.batch_size(base, level) if self.governor else base
+            if state.paused_reason != reason:
+                if reason == "memory":
+                    log.warning("memory is short: indexing paused until it recovers")
+                state.paused, state.paused_reason = True, reason
+                report(state)
+            if reason == "user":
+                self._running.wait(0.2)
+            else:
+                self._cancel.wait(MEMORY_POLL_S)
+        return base
 
     def _failure(self, item: ExtractResult, summary: IndexSummary, state: Progress) -> object:
         info = item.info
@@ -318,7 +352,10 @@ class Pipeline:
         )
 
     def _embed_batch(
-        self, batch: list[tuple[ExtractResult, list[Chunk]]], summary: IndexSummary
+        self,
+        batch: list[tuple[ExtractResult, list[Chunk]]],
+        summary: IndexSummary,
+        per_call: int,
     ) -> list[FileUpdate]:
         """Vectors for every chunk of the batch's files: stored ones reused, the rest embedded."""
         all_chunks = [c for _, chunks in batch for c in chunks]
@@ -327,8 +364,10 @@ class Pipeline:
         missing = {h: c.text for h, c in zip(hashes, all_chunks, strict=True) if h not in known}
         if missing:
             order = sorted(missing, key=lambda h: len(missing[h]))
-            vectors = self.embedder.embed_documents([missing[h] for h in order])
-            known.update(zip(order, vectors, strict=True))
+            for start in range(0, len(order), max(1, per_call)):
+                part = order[start : start + max(1, per_call)]
+                vectors = self.embedder.embed_documents([missing[h] for h in part])
+                known.update(zip(part, vectors, strict=True))
         summary.embedded += len(missing)
         summary.reused += len(all_chunks) - len(missing)
         updates = []

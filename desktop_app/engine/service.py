@@ -19,6 +19,7 @@ from typing import Any
 
 from desktop_app import paths
 from desktop_app.engine.embedder import Embedder
+from desktop_app.engine.memory import MB, MemoryGovernor
 from desktop_app.engine.models import InstalledModel, find_model
 from desktop_app.engine.pipeline import IndexSummary, Pipeline, PipelineConfig, ProgressCallback
 from desktop_app.engine.query import Filters
@@ -125,6 +126,11 @@ class Engine:
             max_bytes=s["max_file_size_mb"] * 1024 * 1024,
         )
 
+    def governor(self) -> MemoryGovernor:
+        return MemoryGovernor(
+            self.settings["memory_budget_mb"] * MB, self.settings["memory_min_available_mb"] * MB
+        )
+
     def exclusions(self) -> Exclusions:
         return Exclusions(
             self.settings["exclude_patterns"], skip_hidden=self.settings["skip_hidden"]
@@ -217,7 +223,9 @@ class Engine:
     def run_plan(self, plan: Plan, progress: ProgressCallback | None = None) -> IndexSummary:
         """Carry out a plan; one run at a time (a second caller waits)."""
         with self._index_lock:
-            pipeline = Pipeline(self.store, self.index_embedder, self.pipeline_config())
+            pipeline = Pipeline(
+                self.store, self.index_embedder, self.pipeline_config(), self.governor()
+            )
             self._pipeline = pipeline
             try:
                 summary = pipeline.run(plan, progress)

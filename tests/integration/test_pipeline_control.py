@@ -6,6 +6,8 @@ import threading
 import time
 from pathlib import Path
 
+import pytest
+
 from desktop_app.engine.extract_pool import ExtractPool
 from desktop_app.engine.pipeline import Progress
 from desktop_app.engine.scanner import stat_file
@@ -88,3 +90,49 @@ def test_crashed_worker_is_recorded_as_corrupt(tmp_path: Path) -> None:
         killer.join()
     assert (result.reason, result.document) == ("corrupt", None)
     assert "crashed" in result.message
+
+
+class FakeMemory:
+    """Stands in for psutil at the boundary: the test sets what the machine reports."""
+
+    def __init__(self) -> None:
+        self.available = 16 * 1024**3
+
+    def virtual_memory(self) -> object:
+        return type("VM", (), {"available": self.available, "total": 32 * 1024**3})()
+
+    def Process(self) -> object:
+        info = type("MI", (), {"rss": 300 * 1024**2})()
+        return type("P", (), {"memory_info": lambda self: info})()
+
+
+def test_memory_governor_pauses_and_resumes(
+    engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from desktop_app.engine import memory
+
+    fake = FakeMemory()
+    monkeypatch.setattr(memory, "psutil", fake)
+    monkeypatch.setattr("desktop_app.engine.pipeline.MEMORY_POLL_S", 0.05)
+    make_notes(tmp_path / "docs", 40)
+    engine.add_folders([tmp_path / "docs"])
+    engine.index_embedder  # noqa: B018  (load the model before memory "runs short")
+    fake.available = 100 * 1024**2  # below the 512 MB floor: critical
+    paused = threading.Event()
+    states: list[str] = []
+
+    def progress(p: Progress) -> None:
+        states.append(p.memory)
+        if p.paused and p.paused_reason == "memory":
+            paused.set()
+
+    results = []
+    runner = threading.Thread(target=lambda: results.append(engine.index(progress=progress)))
+    runner.start()
+    assert paused.wait(30)
+    time.sleep(0.3)
+    assert engine.store.manifest() == {}  # nothing indexed while memory is short
+    fake.available = 16 * 1024**3
+    runner.join(60)
+    assert results[0].indexed == 40 and not results[0].cancelled
+    assert "critical" in states and states[-1] == "ok"

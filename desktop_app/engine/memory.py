@@ -1,0 +1,66 @@
+"""Memory readings and the governor that keeps indexing from starving the machine.
+
+The app's own resident memory is compared with its budget, and the system's available memory
+with a floor (both settings). Under *elevated* pressure indexing embeds in smaller batches; under
+*critical* pressure it pauses until pressure falls, and resumes by itself. Readings come from
+psutil through :func:`read_memory`, the one boundary tests replace with fake readings.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import psutil
+
+MB = 1024 * 1024
+
+
+class Pressure(enum.Enum):
+    OK = "ok"
+    ELEVATED = "elevated"
+    CRITICAL = "critical"
+
+
+@dataclass(frozen=True)
+class MemoryReading:
+    rss: int  # this process, bytes
+    available: int  # the system, bytes
+    total: int
+
+
+def read_memory() -> MemoryReading:
+    system = psutil.virtual_memory()
+    return MemoryReading(psutil.Process().memory_info().rss, system.available, system.total)
+
+
+@dataclass
+class MemoryGovernor:
+    """Decides, from one reading, how hard indexing may push."""
+
+    budget_bytes: int
+    min_available_bytes: int
+    reader: Callable[[], MemoryReading] = read_memory
+    #: Fraction of the budget / multiple of the floor where pressure becomes *elevated*.
+    elevated_fraction: float = 0.85
+    elevated_margin: float = 2.0
+
+    def level(self, reading: MemoryReading | None = None) -> Pressure:
+        r = reading or self.reader()
+        if r.rss > self.budget_bytes or r.available < self.min_available_bytes:
+            return Pressure.CRITICAL
+        if (
+            r.rss > self.elevated_fraction * self.budget_bytes
+            or r.available < self.elevated_margin * self.min_available_bytes
+        ):
+            return Pressure.ELEVATED
+        return Pressure.OK
+
+    def batch_size(self, base: int, level: Pressure) -> int:
+        """Chunks per embedding batch at this pressure (0 means: pause)."""
+        if level is Pressure.CRITICAL:
+            return 0
+        if level is Pressure.ELEVATED:
+            return max(1, base // 4)
+        return base
