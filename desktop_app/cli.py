@@ -12,6 +12,7 @@ import argparse
 import json
 import logging
 import sys
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -44,7 +45,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug detail")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    commands.add_parser("gui", help="open the window (the default)")
+    gui = commands.add_parser("gui", help="open the window (the default)")
+    gui.add_argument(
+        "--smoke-test",
+        action="store_true",
+        help="open the window and the engine, print timings as JSON, exit",
+    )
 
     models = commands.add_parser("models", help="list, install and add embedding models")
     model_commands = models.add_subparsers(dest="models_command", metavar="ACTION", required=True)
@@ -140,6 +146,7 @@ def add_filter_flags(parser: argparse.ArgumentParser) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    started = time.perf_counter()
     args = build_parser().parse_args(argv)
     if args.data_dir:
         paths.set_home(args.data_dir)
@@ -147,7 +154,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command in (None, "gui"):
         from desktop_app.ui.app import run_gui
 
-        return run_gui()
+        return run_gui(smoke_test=getattr(args, "smoke_test", False), started=started)
     sub = getattr(args, "models_command", None) or getattr(args, "folders_command", None)
     handlers = _handlers()
     handler = handlers.get((args.command, sub)) or handlers[(args.command, None)]

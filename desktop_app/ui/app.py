@@ -1,72 +1,81 @@
-"""Start the Qt application and the (for now minimal) main window.
+"""Start the Qt application: the window first, the engine behind it.
 
-The window is shown first; locating the model reads GGUF metadata, so it runs in a worker
-thread and its answer crosses to the GUI thread through a queued signal. A missing model is
-explained in the window rather than on a console the user may never see.
+The window is shown and painted before the engine (and lancedb and llama.cpp with it) is
+created on the bridge's thread. ``--smoke-test`` opens the real window with the real engine,
+waits until both are up, prints one JSON line of timings and exits: 0 on success, 1 on any
+failure or after a time limit.
 """
 
 from __future__ import annotations
 
+import json
 import sys
-import threading
+import time
 
-from PySide6.QtCore import QObject, Qt, Signal
-from PySide6.QtWidgets import QApplication, QLabel, QMainWindow, QVBoxLayout, QWidget
+from PySide6.QtCore import QTimer
+from PySide6.QtGui import QIcon, QPaintEvent
+from PySide6.QtWidgets import QApplication
 
-from desktop_app import __version__, paths
+from desktop_app import paths
+from desktop_app.ui.bridge import EngineBridge
+from desktop_app.ui.main_window import MainWindow
 
-
-class _ModelProbe(QObject):
-    """Finds the configured model off the GUI thread and reports it as text."""
-
-    found = Signal(str)
-
-    def start(self) -> None:
-        threading.Thread(target=self._run, name="model-probe", daemon=True).start()
-
-    def _run(self) -> None:
-        from desktop_app.engine.models import ModelError, find_model
-        from desktop_app.settings import Settings
-
-        try:
-            model = find_model(Settings.load()["model_id"] or None)
-        except ModelError as exc:
-            self.found.emit(f"No usable embedding model: {exc}")
-            return
-        self.found.emit(
-            f"Model: {model.id} (dimension {model.dimension}, window {model.window} tokens)\n"
-            f"{model.path}"
-        )
+SMOKE_TEST_TIMEOUT_S = 180
 
 
-class MainWindow(QMainWindow):
-    """Placeholder window: which model is loaded and where the data lives."""
+class _PaintProbe(MainWindow):
+    """The main window, noting when it first painted (for the smoke test's timing)."""
 
-    def __init__(self) -> None:
-        super().__init__()
-        self.setWindowTitle(f"Desktop Search {__version__}")
-        self.model_label = QLabel("Looking for the embedding model…")
-        self.model_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.model_label.setWordWrap(True)
-        self.data_label = QLabel(f"Data: {paths.data_dir()}")
-        self.data_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        body = QWidget()
-        layout = QVBoxLayout(body)
-        layout.addWidget(self.model_label)
-        layout.addWidget(self.data_label)
-        layout.addStretch()
-        self.setCentralWidget(body)
-        self.resize(720, 240)
-        self._probe = _ModelProbe(self)
-        self._probe.found.connect(self.model_label.setText)
+    painted_at: float | None = None
 
-    def start(self) -> None:
-        self._probe.start()
+    def paintEvent(self, event: QPaintEvent) -> None:
+        super().paintEvent(event)
+        if self.painted_at is None:
+            self.painted_at = time.perf_counter()
 
 
-def run_gui() -> int:
+def run_gui(smoke_test: bool = False, started: float | None = None) -> int:
+    started = started if started is not None else time.perf_counter()
     app = QApplication.instance() or QApplication(sys.argv)
-    window = MainWindow()
+    assert isinstance(app, QApplication)
+    app.setApplicationName("Desktop Search")
+    icon = paths.resources_dir() / "icons" / "desktop-search.svg"
+    if icon.is_file():
+        app.setWindowIcon(QIcon(str(icon)))
+    bridge = EngineBridge()
+    window = _PaintProbe(bridge)
     window.show()
-    window.start()
-    return int(app.exec())
+    outcome: dict[str, object] = {}
+
+    if smoke_test:
+
+        def on_ready(info: dict[str, object]) -> None:
+            app.processEvents()
+            shown = window.painted_at or time.perf_counter()
+            outcome.update(
+                window_shown_ms=round((shown - started) * 1000),
+                engine_ready_ms=round((time.perf_counter() - started) * 1000),
+                model=info["model"],
+            )
+            app.quit()
+
+        def on_failed(message: str) -> None:
+            outcome["error"] = message
+            app.quit()
+
+        bridge.engine_ready.connect(on_ready)
+        bridge.engine_failed.connect(on_failed)
+        QTimer.singleShot(
+            SMOKE_TEST_TIMEOUT_S * 1000,
+            lambda: (outcome.setdefault("error", "timed out"), app.quit()),
+        )
+    # Start the engine only once the event loop runs: the first paint comes first.
+    QTimer.singleShot(0, bridge.start)
+    app.aboutToQuit.connect(bridge.shutdown)
+    code = int(app.exec())
+    if smoke_test:
+        if "error" in outcome or "model" not in outcome:
+            print(json.dumps({"error": outcome.get("error", "no result")}), file=sys.stderr)
+            return 1
+        print(json.dumps(outcome))
+    return code

@@ -1,0 +1,276 @@
+"""The one door between the widgets and the engine.
+
+Widgets call the bridge's methods, which only queue work and return at once; the work runs on
+the bridge's threads (one for engine jobs such as indexing, one for searches, so a query never
+waits behind an indexing batch, and one for memory readings). Results come back to the GUI
+thread only as Qt signals, connected with ``Qt.QueuedConnection`` by the window, carrying whole
+Python objects that no worker touches again.
+
+The engine (and with it lancedb and llama.cpp) is created on the engine thread, after the
+window has painted.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QObject, Signal
+
+if TYPE_CHECKING:
+    from desktop_app.engine.query import Filters
+    from desktop_app.engine.service import Engine
+    from desktop_app.engine.watcher import FolderWatcher
+
+log = logging.getLogger(__name__)
+
+MEMORY_INTERVAL_S = 1.0
+
+
+class EngineBridge(QObject):
+    """Engine events -> queued Qt signals; GUI commands -> engine jobs on worker threads."""
+
+    engine_ready = Signal(object)  # dict: model, dimension, store
+    engine_failed = Signal(str)
+    progress = Signal(object)  # Progress snapshot
+    index_finished = Signal(object)  # IndexSummary
+    status_changed = Signal(object)  # Engine.status() dict
+    results = Signal(int, object)  # request id, SearchResponse
+    search_failed = Signal(int, str)
+    memory = Signal(object)  # dict: rss, available, total, budget, level
+    problem = Signal(str, str)  # path, message (e.g. a watched folder vanished)
+    error = Signal(str)  # a command failed (bad folder, ...)
+
+    def __init__(self, engine_factory: Callable[[], Engine] | None = None) -> None:
+        super().__init__()
+        self._factory = engine_factory
+        self.engine: Engine | None = None
+        self._jobs: queue.Queue[tuple[str, Any]] = queue.Queue()
+        self._search_lock = threading.Condition()
+        self._pending_search: tuple[int, str, str, Filters | None] | None = None
+        self._search_id = 0
+        self._stop = threading.Event()
+        self._watcher: FolderWatcher | None = None
+        self._threads: list[threading.Thread] = []
+        self.indexing = False
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    def start(self) -> None:
+        for name, target in (
+            ("engine-jobs", self._job_loop),
+            ("search", self._search_loop),
+            ("memory", self._memory_loop),
+        ):
+            thread = threading.Thread(target=target, name=name, daemon=True)
+            thread.start()
+            self._threads.append(thread)
+        self._jobs.put(("start", None))
+
+    def shutdown(self) -> None:
+        """Stop every thread and close the engine; committed work is never lost."""
+        self._stop.set()
+        if self.engine is not None:
+            self.engine.cancel()
+        self._jobs.put(("stop", None))
+        with self._search_lock:
+            self._search_lock.notify_all()
+        for thread in self._threads:
+            thread.join(30)
+        if self._watcher is not None:
+            self._watcher.stop()
+        if self.engine is not None:
+            self.engine.close()
+
+    # -- commands (GUI thread; never block) --------------------------------------------------
+
+    def search(self, query: str, mode: str = "hybrid", filters: Filters | None = None) -> int:
+        """Queue a search; a newer one replaces one not started yet. Returns its id."""
+        with self._search_lock:
+            self._search_id += 1
+            self._pending_search = (self._search_id, query, mode, filters)
+            self._search_lock.notify()
+            return self._search_id
+
+    def similar(self, path: str) -> int:
+        with self._search_lock:
+            self._search_id += 1
+            self._pending_search = (self._search_id, path, "similar", None)
+            self._search_lock.notify()
+            return self._search_id
+
+    def add_folder(self, path: str) -> None:
+        self._jobs.put(("add", path))
+
+    def remove_folder(self, path: str) -> None:
+        self._jobs.put(("remove", path))
+
+    def retry(self, paths: list[str]) -> None:
+        self._jobs.put(("retry", paths))
+
+    def refresh_status(self) -> None:
+        self._jobs.put(("status", None))
+
+    def pause(self) -> None:
+        if self.engine is not None:
+            self.engine.pause()
+
+    def resume(self) -> None:
+        if self.engine is not None:
+            self.engine.resume()
+
+    # -- engine thread -----------------------------------------------------------------------
+
+    def _job_loop(self) -> None:
+        while not self._stop.is_set():
+            kind, arg = self._jobs.get()
+            if kind == "stop":
+                return
+            try:
+                self._run_job(kind, arg)
+            except Exception as exc:
+                from desktop_app.cli_index import user_error_types
+
+                if self.engine is None:
+                    log.exception("the engine could not start")
+                    self.engine_failed.emit(str(exc))
+                    return
+                if not isinstance(exc, user_error_types()):
+                    log.exception("%s failed", kind)
+                self.error.emit(str(exc))
+
+    def _run_job(self, kind: str, arg: Any) -> None:
+        if kind == "start":
+            self._start_engine()
+        elif kind == "add":
+            assert self.engine is not None
+            roots = self.engine.add_folders([arg])
+            self._emit_status()  # the panel shows the folder at once, counts follow
+            self._restart_watcher()
+            self._index(lambda e: e.plan(roots))
+        elif kind == "remove":
+            assert self.engine is not None
+            self.engine.remove_folder(arg)
+            self._restart_watcher()
+        elif kind == "changes":
+            self._index(lambda e: e.plan_paths(arg))
+        elif kind == "retry":
+            assert self.engine is not None
+            self.engine.store.forget(arg)
+            self._index(lambda e: e.plan())
+        if kind != "start":
+            self._emit_status()
+
+    def _start_engine(self) -> None:
+        if self._factory is not None:
+            engine = self._factory()
+        else:
+            from desktop_app.engine.service import Engine
+
+            engine = Engine()
+        engine.store  # noqa: B018  (opens or creates the index: errors surface here)
+        engine.query_embedder  # noqa: B018
+        engine.index_embedder  # noqa: B018
+        self.engine = engine
+        self.engine_ready.emit(
+            {
+                "model": engine.model.id,
+                "dimension": engine.model.dimension,
+                "store": engine.store_uri,
+            }
+        )
+        self._emit_status()
+        self._restart_watcher()
+        if engine.folders:
+            self._index(lambda e: e.plan())  # catch up with changes made while closed
+
+    def _index(self, make_plan: Callable[[Engine], Any]) -> None:
+        engine = self.engine
+        assert engine is not None
+        self.indexing = True
+        try:
+            plan = make_plan(engine)
+            summary = engine.run_plan(plan, lambda p: self.progress.emit(replace(p)))
+        finally:
+            self.indexing = False
+        self.index_finished.emit(summary)
+        engine.ensure_vector_index()
+
+    def _emit_status(self) -> None:
+        if self.engine is not None:
+            self.status_changed.emit(self.engine.status())
+
+    def _restart_watcher(self) -> None:
+        from desktop_app.engine.watcher import FolderWatcher
+
+        assert self.engine is not None
+        if self._watcher is not None:
+            self._watcher.stop()
+            self._watcher = None
+        if self.engine.folders and not self._stop.is_set():
+            self._watcher = FolderWatcher(
+                self.engine.folders,
+                lambda paths: self._jobs.put(("changes", paths)),
+                debounce_s=self.engine.settings["watch_debounce_s"],
+                on_problem=self.problem.emit,
+            )
+            self._watcher.start()
+
+    # -- search thread -----------------------------------------------------------------------
+
+    def _search_loop(self) -> None:
+        while not self._stop.is_set():
+            with self._search_lock:
+                while self._pending_search is None and not self._stop.is_set():
+                    self._search_lock.wait(0.5)
+                if self._stop.is_set():
+                    return
+                request = self._pending_search
+                self._pending_search = None
+            assert request is not None
+            request_id, text, mode, filters = request
+            engine = self.engine
+            if engine is None:
+                self.search_failed.emit(request_id, "the search engine is still starting")
+                continue
+            try:
+                if mode == "similar":
+                    response = engine.similar(text)
+                else:
+                    response = engine.search(text, mode=mode, filters=filters)
+            except Exception as exc:
+                from desktop_app.cli_index import user_error_types
+
+                if not isinstance(exc, user_error_types()):
+                    log.exception("search failed")
+                self.search_failed.emit(request_id, str(exc))
+                continue
+            self.results.emit(request_id, response)
+
+    # -- memory thread -----------------------------------------------------------------------
+
+    def _memory_loop(self) -> None:
+        from desktop_app.engine.memory import read_memory
+
+        while not self._stop.wait(MEMORY_INTERVAL_S if self.engine else 0.2):
+            engine = self.engine
+            if engine is None:
+                continue
+            governor = engine.governor()
+            reading = read_memory()
+            self.memory.emit(
+                {
+                    "rss": reading.rss,
+                    "available": reading.available,
+                    "total": reading.total,
+                    "budget": governor.budget_bytes,
+                    "level": governor.level(reading).value,
+                    "model_bytes": engine.model.size,
+                    "time": time.time(),
+                }
+            )

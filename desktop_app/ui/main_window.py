@@ -1,0 +1,410 @@
+"""The main window: search box, filters, results, preview, folders, status and memory gauge.
+
+Everything the window learns arrives through the bridge's signals, connected queued; every
+request leaves through a bridge method that only queues work. Typing searches after a short
+pause (Enter at once, Esc clears); results are shown only if they answer the latest request.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import os
+import time
+from typing import Any
+
+from PySide6.QtCore import QModelIndex, QPoint, Qt, QTimer, QUrl
+from PySide6.QtGui import (
+    QAction,
+    QDesktopServices,
+    QDragEnterEvent,
+    QDropEvent,
+    QGuiApplication,
+    QKeySequence,
+    QShortcut,
+)
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDockWidget,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListView,
+    QMainWindow,
+    QMenu,
+    QProgressBar,
+    QPushButton,
+    QSplitter,
+    QStackedWidget,
+    QTextBrowser,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop_app import __version__
+from desktop_app.ui.bridge import EngineBridge
+from desktop_app.ui.widgets.folders import FoldersPanel
+from desktop_app.ui.widgets.memory_gauge import MemoryGauge
+from desktop_app.ui.widgets.problems import ProblemsDialog
+from desktop_app.ui.widgets.results import HIT_ROLE, ResultDelegate, ResultsModel, marked_html
+
+TYPING_PAUSE_MS = 250
+QUEUED = Qt.ConnectionType.QueuedConnection
+TYPES = [
+    ("Any type", ""),
+    ("PDF", "pdf"),
+    ("Word", "docx"),
+    ("Slides", "pptx"),
+    ("Spreadsheets", "xlsx"),
+    ("E-mail", "email"),
+    ("Web pages", "html"),
+    ("Markdown", "markdown"),
+    ("Text", "text"),
+    ("Code", "code"),
+]
+DATES = [("Any time", 0), ("Past week", 7), ("Past month", 31), ("Past year", 365)]
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, bridge: EngineBridge) -> None:
+        super().__init__()
+        self.bridge = bridge
+        self.setWindowTitle(f"Desktop Search {__version__}")
+        self.resize(1100, 700)
+        self.setAcceptDrops(True)
+        self.status: dict[str, Any] | None = None
+        self.ready = False
+        self._latest_request = 0
+        self._build()
+        self._connect()
+
+    # -- layout ------------------------------------------------------------------------------
+
+    def _build(self) -> None:
+        self.search_box = QLineEdit()
+        self.search_box.setPlaceholderText('Search your documents…  ("phrase", -word, ext:pdf)')
+        self.search_box.setClearButtonEnabled(True)
+        self.type_filter = QComboBox()
+        for label, value in TYPES:
+            self.type_filter.addItem(label, value)
+        self.date_filter = QComboBox()
+        for label, days in DATES:
+            self.date_filter.addItem(label, days)
+        self.folder_filter = QComboBox()
+        self.folder_filter.addItem("All folders", "")
+        top = QHBoxLayout()
+        top.addWidget(self.search_box, 1)
+        top.addWidget(self.type_filter)
+        top.addWidget(self.date_filter)
+        top.addWidget(self.folder_filter)
+
+        self.model = ResultsModel()
+        self.results_view = QListView()
+        self.results_view.setModel(self.model)
+        self.results_view.setItemDelegate(ResultDelegate(self.results_view))
+        self.results_view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.results_view.setUniformItemSizes(True)
+        self.message = QLabel()
+        self.message.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.message.setWordWrap(True)
+        self.stack = QStackedWidget()
+        self.stack.addWidget(self.message)
+        self.stack.addWidget(self.results_view)
+        self.preview = QTextBrowser()
+        self.preview.setOpenLinks(False)
+        splitter = QSplitter()
+        splitter.addWidget(self.stack)
+        splitter.addWidget(self.preview)
+        splitter.setSizes([620, 420])
+
+        body = QWidget()
+        layout = QVBoxLayout(body)
+        layout.addLayout(top)
+        layout.addWidget(splitter, 1)
+        self.setCentralWidget(body)
+
+        self.folders = FoldersPanel()
+        dock = QDockWidget("Folders")
+        dock.setObjectName("folders")
+        dock.setWidget(self.folders)
+        dock.setFeatures(QDockWidget.DockWidgetFeature.NoDockWidgetFeatures)
+        self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, dock)
+
+        self.progress_label = QLabel("Starting…")
+        self.progress_bar = QProgressBar()
+        self.progress_bar.setMaximumWidth(180)
+        self.progress_bar.hide()
+        self.pause_button = QPushButton("Pause")
+        self.pause_button.setCheckable(True)
+        self.pause_button.hide()
+        self.problems_button = QPushButton("No problems")
+        self.problems_button.setFlat(True)
+        self.gauge = MemoryGauge()
+        bar = self.statusBar()
+        bar.addWidget(self.progress_label, 1)
+        bar.addPermanentWidget(self.progress_bar)
+        bar.addPermanentWidget(self.pause_button)
+        bar.addPermanentWidget(self.problems_button)
+        bar.addPermanentWidget(self.gauge)
+        self.problems = ProblemsDialog(self)
+        self._show_message("Starting the search engine…")
+
+        self.typing_timer = QTimer(self)
+        self.typing_timer.setSingleShot(True)
+        self.typing_timer.setInterval(TYPING_PAUSE_MS)
+
+    def _connect(self) -> None:
+        b = self.bridge
+        b.engine_ready.connect(self._on_ready, QUEUED)
+        b.engine_failed.connect(self._on_failed, QUEUED)
+        b.progress.connect(self._on_progress, QUEUED)
+        b.index_finished.connect(self._on_index_finished, QUEUED)
+        b.status_changed.connect(self._on_status, QUEUED)
+        b.results.connect(self._on_results, QUEUED)
+        b.search_failed.connect(self._on_search_failed, QUEUED)
+        b.memory.connect(self._on_memory, QUEUED)
+        b.problem.connect(
+            lambda path, msg: self.statusBar().showMessage(f"{path}: {msg}", 8000), QUEUED
+        )
+        b.error.connect(lambda msg: self.statusBar().showMessage(msg, 8000), QUEUED)
+
+        self.search_box.textEdited.connect(lambda _: self.typing_timer.start())
+        self.search_box.returnPressed.connect(self.run_search)
+        self.typing_timer.timeout.connect(self.run_search)
+        for combo in (self.type_filter, self.date_filter, self.folder_filter):
+            combo.currentIndexChanged.connect(lambda _: self.run_search())
+        self.results_view.selectionModel().currentChanged.connect(self._show_preview)
+        self.results_view.activated.connect(self._open_index)
+        self.results_view.customContextMenuRequested.connect(self._context_menu)
+        self.folders.add_requested.connect(self.bridge.add_folder)
+        self.folders.remove_requested.connect(self.bridge.remove_folder)
+        self.pause_button.toggled.connect(self._toggle_pause)
+        self.problems_button.clicked.connect(self.problems.show)
+        self.problems.retry_requested.connect(self.bridge.retry)
+
+        for keys in (QKeySequence("Ctrl+K"), QKeySequence(QKeySequence.StandardKey.Find)):
+            QShortcut(keys, self).activated.connect(self._focus_search)
+        self.search_box.installEventFilter(self)
+        self._focus_search()
+
+    # -- search ------------------------------------------------------------------------------
+
+    def _focus_search(self) -> None:
+        self.search_box.setFocus()
+        self.search_box.selectAll()
+
+    def clear_search(self) -> None:
+        self.search_box.clear()
+        self.model.set_hits([])
+        self.preview.clear()
+        self._show_idle_state()
+
+    def filters(self) -> Any:
+        from desktop_app.engine.query import Filters
+
+        days = int(self.date_filter.currentData() or 0)
+        kind = self.type_filter.currentData()
+        folder = self.folder_filter.currentData()
+        return Filters(
+            types=[kind] if kind else [],
+            folders=[folder] if folder else [],
+            after=time.time() - days * 86400 if days else None,
+        )
+
+    def run_search(self) -> None:
+        self.typing_timer.stop()
+        text = self.search_box.text().strip()
+        filters = self.filters()
+        if not text and not (filters.types or filters.folders or filters.after):
+            self.clear_search()
+            return
+        if not self.ready:
+            return
+        self._latest_request = self.bridge.search(text, filters=filters)
+
+    def more_like_this(self, path: str) -> None:
+        self.search_box.setText("")
+        self._latest_request = self.bridge.similar(path)
+
+    def _on_results(self, request_id: int, response: Any) -> None:
+        if request_id != self._latest_request:
+            return  # an older answer overtaken by newer typing
+        self.model.set_hits(response.results)
+        if response.results:
+            self.stack.setCurrentWidget(self.results_view)
+            self.results_view.setCurrentIndex(self.model.index(0, 0))
+            self.statusBar().showMessage(
+                f"{len(response.results)} files in {response.took_ms:.0f} ms", 4000
+            )
+        elif self.bridge.indexing:
+            self._show_message(
+                "Nothing yet: the index is still being built, "
+                "more results will come as files are indexed."
+            )
+        else:
+            self._show_message(
+                f"No results for “{html.escape(response.query)}”.\n"
+                "Try other words, or fewer filters."
+            )
+
+    def _on_search_failed(self, request_id: int, message: str) -> None:
+        if request_id == self._latest_request:
+            self._show_message(message)
+
+    def _show_preview(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        hit = current.data(HIT_ROLE) if current.isValid() else None
+        if hit is None:
+            self.preview.clear()
+            return
+        modified = dt.datetime.fromtimestamp(hit.modified).strftime("%Y-%m-%d %H:%M")
+        parts = [
+            f"<h3>{html.escape(hit.title or os.path.basename(hit.path))}</h3>",
+            f"<p style='color:gray'>{html.escape(hit.path)}<br>"
+            f"{modified} · {hit.size / 1024:.0f} KB · {html.escape(hit.file_type)}</p>",
+        ]
+        for passage in hit.passages:
+            where = f"page {passage.page}" if passage.page else (passage.section or "")
+            parts.append(
+                f"<p style='color:gray'>{html.escape(where)}</p>"
+                f"<p>{marked_html(passage.text, passage.highlights)}</p><hr>"
+            )
+        self.preview.setHtml("".join(parts))
+
+    # -- opening -----------------------------------------------------------------------------
+
+    def _open_index(self, index: QModelIndex) -> None:
+        hit = index.data(HIT_ROLE)
+        if hit is not None:
+            self.open_path(hit.path)
+
+    def open_path(self, path: str) -> None:
+        """Open with the system's default application: the only way the app opens a file."""
+        QDesktopServices.openUrl(QUrl.fromLocalFile(path))
+
+    def _context_menu(self, pos: QPoint) -> None:
+        index = self.results_view.indexAt(pos)
+        hit = index.data(HIT_ROLE) if index.isValid() else None
+        if hit is None:
+            return
+        menu = QMenu(self)
+        actions = [
+            ("Open", lambda: self.open_path(hit.path)),
+            ("Show in folder", lambda: self.open_path(os.path.dirname(hit.path))),
+            ("Copy path", lambda: QGuiApplication.clipboard().setText(hit.path)),
+            ("More like this", lambda: self.more_like_this(hit.path)),
+        ]
+        for label, handler in actions:
+            action = QAction(label, menu)
+            action.triggered.connect(handler)
+            menu.addAction(action)
+        menu.popup(self.results_view.viewport().mapToGlobal(pos))
+
+    # -- engine state ------------------------------------------------------------------------
+
+    def _on_ready(self, info: dict[str, Any]) -> None:
+        self.ready = True
+        self.progress_label.setText(f"Ready · model {info['model']}")
+        self._show_idle_state()
+        if self.search_box.text().strip():
+            self.run_search()
+
+    def _on_failed(self, message: str) -> None:
+        self.progress_label.setText("The search engine could not start")
+        self._show_message(f"The search engine could not start:\n\n{message}")
+
+    def _on_status(self, status: dict[str, Any]) -> None:
+        self.status = status
+        self.folders.set_status(status)
+        current = self.folder_filter.currentData()
+        self.folder_filter.blockSignals(True)
+        self.folder_filter.clear()
+        self.folder_filter.addItem("All folders", "")
+        for folder in status["folders"]:
+            self.folder_filter.addItem(
+                os.path.basename(folder["path"]) or folder["path"], folder["path"]
+            )
+        self.folder_filter.setCurrentIndex(max(0, self.folder_filter.findData(current)))
+        self.folder_filter.blockSignals(False)
+        failures = status["failures"]
+        self.problems_button.setText(f"Problems ({len(failures)})" if failures else "No problems")
+        self.problems.set_failures(failures)
+        if not self.search_box.text().strip():
+            self._show_idle_state()
+
+    def _on_progress(self, p: Any) -> None:
+        self.progress_bar.show()
+        self.pause_button.show()
+        self.progress_bar.setMaximum(max(1, p.files_total))
+        self.progress_bar.setValue(p.files_done)
+        if p.paused:
+            why = "low memory" if p.paused_reason == "memory" else "paused"
+            self.progress_label.setText(f"Indexing {why}: {p.files_done} of {p.files_total} files")
+            return
+        eta = f", about {p.eta_s:.0f} s left" if p.eta_s else ""
+        self.progress_label.setText(
+            f"Indexing {p.files_done} of {p.files_total} files · {p.chunks_per_s:.1f} chunks/s"
+            f"{eta} · {os.path.basename(p.current_file)}"
+        )
+
+    def _on_index_finished(self, summary: Any) -> None:
+        self.progress_bar.hide()
+        self.pause_button.hide()
+        self.pause_button.setChecked(False)
+        self.progress_label.setText(
+            f"Up to date · {summary.indexed} indexed, {summary.failed} failed, "
+            f"{summary.removed} removed"
+        )
+        if self.search_box.text().strip():
+            self.run_search()  # refresh what is on screen
+
+    def _on_memory(self, reading: dict[str, Any]) -> None:
+        self.gauge.set_reading(reading)
+
+    def _toggle_pause(self, paused: bool) -> None:
+        self.pause_button.setText("Resume" if paused else "Pause")
+        (self.bridge.pause if paused else self.bridge.resume)()
+
+    def _show_message(self, text: str) -> None:
+        self.message.setText(text)
+        self.stack.setCurrentWidget(self.message)
+
+    def _show_idle_state(self) -> None:
+        if not self.ready:
+            return
+        if self.status is not None and not self.status["folders"]:
+            self._show_message(
+                "No folders yet.\n\nAdd a folder with “Add folder…” on the left, "
+                "or drop one on this window. It is indexed in the background."
+            )
+        elif self.bridge.indexing:
+            self._show_message("Indexing in the background; you can search already.")
+        else:
+            self._show_message("Type to search by meaning and by keyword.")
+
+    def eventFilter(self, watched: Any, event: Any) -> bool:
+        """In the search box: Esc clears; Down moves into the results (then Up/Down, Enter)."""
+        from PySide6.QtCore import QEvent
+
+        if watched is not self.search_box or event.type() != QEvent.Type.KeyPress:
+            return super().eventFilter(watched, event)
+        if event.key() == Qt.Key.Key_Escape:
+            self.clear_search()
+            return True
+        if event.key() == Qt.Key.Key_Down and self.model.rowCount() > 0:
+            self.results_view.setFocus()
+            if not self.results_view.currentIndex().isValid():
+                self.results_view.setCurrentIndex(self.model.index(0, 0))
+            return True
+        return super().eventFilter(watched, event)
+
+    # -- drag and drop -----------------------------------------------------------------------
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if any(os.path.isdir(u.toLocalFile()) for u in event.mimeData().urls()):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        for url in event.mimeData().urls():
+            if os.path.isdir(url.toLocalFile()):
+                self.bridge.add_folder(url.toLocalFile())
+        event.acceptProposedAction()

@@ -1,0 +1,65 @@
+"""The memory gauge: the app's resident memory against its budget, coloured by pressure."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import QRect, QSize, Qt
+from PySide6.QtGui import QColor, QPainter, QPaintEvent
+from PySide6.QtWidgets import QWidget
+
+COLORS = {"ok": "#2da44e", "elevated": "#d29922", "critical": "#cf222e"}
+MB = 1024 * 1024
+
+
+class MemoryGauge(QWidget):
+    def __init__(self) -> None:
+        super().__init__()
+        self.reading: dict[str, Any] | None = None
+        self.setMinimumWidth(150)
+        self.setToolTip("Memory: waiting for the engine")
+
+    def sizeHint(self) -> QSize:
+        return QSize(170, 18)
+
+    @property
+    def level(self) -> str:
+        return self.reading["level"] if self.reading else "ok"
+
+    def set_reading(self, reading: dict[str, Any]) -> None:
+        self.reading = reading
+        self.setToolTip(
+            f"App: {reading['rss'] // MB} MB of a {reading['budget'] // MB} MB budget\n"
+            f"  model weights (memory-mapped): {reading['model_bytes'] // MB} MB\n"
+            f"  index, caches and the rest: "
+            f"{max(0, reading['rss'] - reading['model_bytes']) // MB} MB\n"
+            f"System: {reading['available'] // MB} MB available of {reading['total'] // MB} MB\n"
+            f"Pressure: {reading['level']}"
+        )
+        self.update()
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        painter = QPainter(self)
+        rect = self.rect().adjusted(1, 3, -1, -3)
+        painter.setPen(QColor("#8c959f"))
+        painter.setBrush(QColor("#eaeef2"))
+        painter.drawRect(rect)
+        if self.reading:
+            share = min(1.0, self.reading["rss"] / max(1, self.reading["budget"]))
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(QColor(COLORS.get(self.level, COLORS["ok"])))
+            painter.drawRect(
+                QRect(
+                    rect.left() + 1,
+                    rect.top() + 1,
+                    int((rect.width() - 1) * share),
+                    rect.height() - 1,
+                )
+            )
+            painter.setPen(QColor("black"))
+            painter.drawText(
+                rect,
+                Qt.AlignmentFlag.AlignCenter,
+                f"{self.reading['rss'] // MB} / {self.reading['budget'] // MB} MB",
+            )
+        painter.end()

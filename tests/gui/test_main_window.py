@@ -1,0 +1,141 @@
+"""The real window with the real engine (offscreen): folders, indexing, search, open, watch."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import Qt, QUrl
+from PySide6.QtGui import QDesktopServices
+from PySide6.QtWidgets import QFileDialog
+from pytestqt.qtbot import QtBot
+
+from desktop_app.engine import memory
+from desktop_app.engine.models import InstalledModel
+from desktop_app.engine.service import Engine
+from desktop_app.settings import Settings
+from desktop_app.ui.bridge import EngineBridge
+from desktop_app.ui.main_window import MainWindow
+
+WAIT_MS = 60_000
+
+
+@pytest.fixture
+def window(qtbot: QtBot, default_model: InstalledModel) -> Iterator[MainWindow]:
+    bridge = EngineBridge(lambda: Engine(Settings.load(), model=default_model))
+    win = MainWindow(bridge)
+    qtbot.addWidget(win)
+    win.show()
+    with qtbot.waitSignal(bridge.engine_ready, timeout=WAIT_MS):
+        bridge.start()
+    yield win
+    bridge.shutdown()
+
+
+def add_folder(
+    qtbot: QtBot, win: MainWindow, folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda *a, **k: str(folder))
+    with qtbot.waitSignal(win.bridge.index_finished, timeout=WAIT_MS):
+        qtbot.mouseClick(win.folders.add_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: str(folder) in (win.status or {}).get("folders", [{}])[0].get(
+        "path", "") and win.status["files"]["indexed"] + win.status["files"]["failed"] > 0,
+        timeout=WAIT_MS)
+
+
+def search(qtbot: QtBot, win: MainWindow, text: str) -> list[str]:
+    with qtbot.waitSignal(win.bridge.results, timeout=WAIT_MS):
+        win.search_box.setText(text)
+        qtbot.keyClick(win.search_box, Qt.Key.Key_Return)
+    return [hit.path for hit in win.model.hits]
+
+
+def test_first_run_explains_what_to_do(qtbot: QtBot, window: MainWindow) -> None:
+    qtbot.waitUntil(lambda: "No folders yet" in window.message.text(), timeout=WAIT_MS)
+    assert window.stack.currentWidget() is window.message
+
+
+def test_add_folder_search_and_open(
+    qtbot: QtBot, window: MainWindow, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "boats.txt").write_text("Sailing boats need a steady wind and a good keel.\n")
+    (docs / "bread.md").write_text("# Bread\n\nKnead the dough and let it rise.\n")
+    progress: list[object] = []
+    window.bridge.progress.connect(progress.append)
+    add_folder(qtbot, window, docs, monkeypatch)
+    assert progress and window.folders.folders == [str(docs)]
+
+    paths = search(qtbot, window, "sailing wind")
+    assert paths[0] == str(docs / "boats.txt")
+    hit = window.model.hits[0]
+    assert "wind" in {hit.snippet[a:b].lower() for a, b in hit.highlights}
+    assert "<b>" in window.preview.toHtml() or "font-weight" in window.preview.toHtml()
+
+    opened: list[QUrl] = []
+    monkeypatch.setattr(QDesktopServices, "openUrl", lambda url: opened.append(url) or True)
+    window.results_view.setFocus()
+    window.results_view.setCurrentIndex(window.model.index(0, 0))
+    qtbot.keyClick(window.results_view, Qt.Key.Key_Return)
+    assert [u.toLocalFile() for u in opened] == [str(docs / "boats.txt")]
+
+    qtbot.keyClick(window.search_box, Qt.Key.Key_Escape)
+    assert window.search_box.text() == "" and window.model.rowCount() == 0
+
+
+def test_new_file_appears_without_user_action(
+    qtbot: QtBot, window: MainWindow, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "a.txt").write_text("An unrelated note about tea.\n")
+    add_folder(qtbot, window, docs, monkeypatch)
+    with qtbot.waitSignal(window.bridge.index_finished, timeout=WAIT_MS):
+        (docs / "volcano.txt").write_text("The volcano erupted and lava reached the sea.\n")
+    assert search(qtbot, window, "lava flowing into the ocean")[0] == str(docs / "volcano.txt")
+
+
+def test_remove_folder_and_problems(
+    qtbot: QtBot, window: MainWindow, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "owls.txt").write_text("Owls hunt at night and see in the dark.\n")
+    (docs / "broken.pdf").write_bytes(b"%PDF-1.4 this is not really a pdf")
+    add_folder(qtbot, window, docs, monkeypatch)
+    qtbot.waitUntil(lambda: window.problems.table.rowCount() == 1, timeout=WAIT_MS)
+    assert window.problems.table.item(0, 0).text() == str(docs / "broken.pdf")
+    assert window.problems_button.text() == "Problems (1)"
+    assert search(qtbot, window, "owls at night") == [str(docs / "owls.txt")]
+
+    window.folders.list.setCurrentRow(0)
+    with qtbot.waitSignal(window.bridge.status_changed, timeout=WAIT_MS):
+        qtbot.mouseClick(window.folders.remove_button, Qt.MouseButton.LeftButton)
+    assert window.folders.folders == []
+    assert search(qtbot, window, "owls at night") == []
+
+
+def test_pause_button_pauses_the_engine(qtbot: QtBot, window: MainWindow) -> None:
+    window.pause_button.show()
+    window.pause_button.setChecked(True)
+    assert window.pause_button.text() == "Resume"
+    window.pause_button.setChecked(False)
+    assert window.pause_button.text() == "Pause"
+
+
+def test_memory_gauge_shows_pressure(
+    qtbot: QtBot, window: MainWindow, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    class Short:
+        def virtual_memory(self) -> object:
+            return type("VM", (), {"available": 50 * 1024**2, "total": 8 * 1024**3})()
+
+        def Process(self) -> object:
+            info = type("MI", (), {"rss": 200 * 1024**2})()
+            return type("P", (), {"memory_info": lambda self: info})()
+
+    monkeypatch.setattr(memory, "psutil", Short())
+    qtbot.waitUntil(lambda: window.gauge.level == "critical", timeout=WAIT_MS)
+    assert "Pressure: critical" in window.gauge.toolTip()
