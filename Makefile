@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 MODEL  := resources/models/all-MiniLM-L6-v2.F16.gguf
 
-.PHONY: setup run test lint bench clean
+.PHONY: setup run test lint bench screenshot clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -30,6 +30,10 @@ test: setup
 bench: setup
 	$(BIN)/python -m tests.benchmarks.bench_search
 	$(BIN)/python -m tests.benchmarks.report
+
+# The README's picture of the real window, rendered offscreen (no display needed).
+screenshot: setup
+	QT_QPA_PLATFORM=offscreen $(BIN)/python -m desktop_app.ui.screenshot docs/screenshot.png
 
 lint: setup
 	$(BIN)/ruff check desktop_app tests

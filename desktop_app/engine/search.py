@@ -219,7 +219,8 @@ def group_hits(
 
     ``best`` is the highest fused score possible, so displayed scores fall in (0, 1].
     """
-    pattern = term_pattern(parsed.terms, parsed.phrases)
+    content = [t for t in parsed.terms if t not in STOP_WORDS] or parsed.terms
+    pattern = term_pattern(content, parsed.phrases)
     hits: dict[str, FileHit] = {}
     for entry in ranked:
         row = entry.row

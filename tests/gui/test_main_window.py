@@ -39,9 +39,13 @@ def add_folder(
     monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda *a, **k: str(folder))
     with qtbot.waitSignal(win.bridge.index_finished, timeout=WAIT_MS):
         qtbot.mouseClick(win.folders.add_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: str(folder) in (win.status or {}).get("folders", [{}])[0].get(
-        "path", "") and win.status["files"]["indexed"] + win.status["files"]["failed"] > 0,
-        timeout=WAIT_MS)
+    qtbot.waitUntil(
+        lambda: (
+            str(folder) in (win.status or {}).get("folders", [{}])[0].get("path", "")
+            and win.status["files"]["indexed"] + win.status["files"]["failed"] > 0
+        ),
+        timeout=WAIT_MS,
+    )
 
 
 def search(qtbot: QtBot, win: MainWindow, text: str) -> list[str]:

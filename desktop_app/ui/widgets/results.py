@@ -16,7 +16,7 @@ from PySide6.QtGui import QColor, QPainter, QPalette, QTextDocument
 from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
 HIT_ROLE = Qt.ItemDataRole.UserRole + 1
-ROW_HEIGHT = 78
+ROW_HEIGHT = 92
 _TYPE_LABELS = {
     "pdf": "PDF",
     "docx": "Word",
@@ -125,7 +125,8 @@ class ResultDelegate(QStyledItemDelegate):
             meta = f"page {hit.page} · {meta}"
         doc.setHtml(
             f"<div style='color:{color}'><b>{html.escape(os.path.basename(hit.path))}</b>"
-            f"&nbsp;&nbsp;<span style='color:gray'>{html.escape(os.path.dirname(hit.path))}"
+            f"&nbsp;&nbsp;<span style='color:gray'>"
+            f"{html.escape(os.path.basename(os.path.dirname(hit.path)))}"
             f"&nbsp;·&nbsp;{html.escape(meta)}</span><br>"
             f"<span>{marked_html(hit.snippet, hit.highlights)}</span></div>"
         )
