@@ -17,6 +17,7 @@ from desktop_app.engine.service import Engine
 from desktop_app.settings import Settings
 from desktop_app.ui.bridge import EngineBridge
 from desktop_app.ui.main_window import MainWindow
+from tests.helpers.fakes import GB, MB, FakePsutil
 
 WAIT_MS = 60_000
 
@@ -132,14 +133,6 @@ def test_pause_button_pauses_the_engine(qtbot: QtBot, window: MainWindow) -> Non
 def test_memory_gauge_shows_pressure(
     qtbot: QtBot, window: MainWindow, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    class Short:
-        def virtual_memory(self) -> object:
-            return type("VM", (), {"available": 50 * 1024**2, "total": 8 * 1024**3})()
-
-        def Process(self) -> object:
-            info = type("MI", (), {"rss": 200 * 1024**2})()
-            return type("P", (), {"memory_info": lambda self: info})()
-
-    monkeypatch.setattr(memory, "psutil", Short())
+    monkeypatch.setattr(memory, "psutil", FakePsutil(available=50 * MB, total=8 * GB))
     qtbot.waitUntil(lambda: window.gauge.level == "critical", timeout=WAIT_MS)
     assert "Pressure: critical" in window.gauge.toolTip()

@@ -12,6 +12,7 @@ from desktop_app.engine.extract_pool import ExtractPool
 from desktop_app.engine.pipeline import Progress
 from desktop_app.engine.scanner import stat_file
 from desktop_app.engine.service import Engine
+from tests.helpers.fakes import FakePsutil
 
 
 def make_notes(root: Path, count: int) -> None:
@@ -92,26 +93,12 @@ def test_crashed_worker_is_recorded_as_corrupt(tmp_path: Path) -> None:
     assert "crashed" in result.message
 
 
-class FakeMemory:
-    """Stands in for psutil at the boundary: the test sets what the machine reports."""
-
-    def __init__(self) -> None:
-        self.available = 16 * 1024**3
-
-    def virtual_memory(self) -> object:
-        return type("VM", (), {"available": self.available, "total": 32 * 1024**3})()
-
-    def Process(self) -> object:
-        info = type("MI", (), {"rss": 300 * 1024**2})()
-        return type("P", (), {"memory_info": lambda self: info})()
-
-
 def test_memory_governor_pauses_and_resumes(
     engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from desktop_app.engine import memory
 
-    fake = FakeMemory()
+    fake = FakePsutil()
     monkeypatch.setattr(memory, "psutil", fake)
     monkeypatch.setattr("desktop_app.engine.pipeline.MEMORY_POLL_S", 0.05)
     make_notes(tmp_path / "docs", 40)
