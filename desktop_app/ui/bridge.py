@@ -113,6 +113,10 @@ class EngineBridge(QObject):
     def retry(self, paths: list[str]) -> None:
         self._jobs.put(("retry", paths))
 
+    def apply_settings(self, values: dict[str, Any]) -> None:
+        """Validate and save settings on the engine thread (errors come back on ``error``)."""
+        self._jobs.put(("settings", values))
+
     def refresh_status(self) -> None:
         self._jobs.put(("status", None))
 
@@ -159,6 +163,17 @@ class EngineBridge(QObject):
             self._restart_watcher()
         elif kind == "changes":
             self._index(lambda e: e.plan_paths(arg))
+        elif kind == "settings":
+            assert self.engine is not None
+            problems = []
+            for name, value in arg.items():
+                try:
+                    self.engine.settings.set(name, value)
+                except ValueError as exc:
+                    problems.append(f"{name}: {exc}")
+            self.engine.settings.save()
+            if problems:
+                self.error.emit("Some settings were not changed: " + "; ".join(problems))
         elif kind == "retry":
             assert self.engine is not None
             self.engine.store.forget(arg)

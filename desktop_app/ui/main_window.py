@@ -147,6 +147,12 @@ class MainWindow(QMainWindow):
         bar.addPermanentWidget(self.problems_button)
         bar.addPermanentWidget(self.gauge)
         self.problems = ProblemsDialog(self)
+        menu = self.menuBar().addMenu("&File")
+        self.settings_action = menu.addAction("Settings…")
+        self.settings_action.triggered.connect(self.open_settings)
+        menu.addAction("Problems…").triggered.connect(self.problems.show)
+        menu.addSeparator()
+        menu.addAction("Quit").triggered.connect(self.close)
         self._show_message("Starting the search engine…")
 
         self.typing_timer = QTimer(self)
@@ -298,6 +304,16 @@ class MainWindow(QMainWindow):
             action.triggered.connect(handler)
             menu.addAction(action)
         menu.popup(self.results_view.viewport().mapToGlobal(pos))
+
+    def open_settings(self) -> None:
+        from desktop_app.settings import Settings
+        from desktop_app.ui.dialogs.settings import SettingsDialog
+
+        engine = self.bridge.engine
+        current = engine.settings.as_dict() if engine is not None else Settings.load().as_dict()
+        dialog = SettingsDialog(current, self)
+        if dialog.exec():
+            self.bridge.apply_settings(dialog.values())
 
     # -- engine state ------------------------------------------------------------------------
 

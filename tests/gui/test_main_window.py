@@ -136,3 +136,25 @@ def test_memory_gauge_shows_pressure(
     monkeypatch.setattr(memory, "psutil", FakePsutil(available=50 * MB, total=8 * GB))
     qtbot.waitUntil(lambda: window.gauge.level == "critical", timeout=WAIT_MS)
     assert "Pressure: critical" in window.gauge.toolTip()
+
+
+def test_settings_dialog_is_built_from_declarations(qtbot: QtBot, window: MainWindow) -> None:
+    from PySide6.QtWidgets import QSpinBox
+
+    from desktop_app.settings import SETTINGS, Settings
+    from desktop_app.ui.dialogs.settings import HIDDEN, SettingsDialog
+
+    assert window.bridge.engine is not None
+    dialog = SettingsDialog(window.bridge.engine.settings.as_dict(), window)
+    qtbot.addWidget(dialog)
+    assert set(dialog.editors) == set(SETTINGS) - HIDDEN
+    budget = dialog.editors["memory_budget_mb"]
+    assert isinstance(budget, QSpinBox) and budget.maximum() == SETTINGS["memory_budget_mb"].maximum
+    budget.setValue(2048)
+    values = dialog.values()
+    values["extract_workers"] = 999  # out of bounds: refused with a message, the rest is saved
+    with qtbot.waitSignal(window.bridge.error, timeout=WAIT_MS) as blocker:
+        window.bridge.apply_settings(values)
+    assert "extract_workers" in blocker.args[0]
+    saved = Settings.load()
+    assert saved["memory_budget_mb"] == 2048 and saved["extract_workers"] == 2
