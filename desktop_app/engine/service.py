@@ -85,7 +85,10 @@ class Engine:
 
     @property
     def store_uri(self) -> str:
-        return str(self.settings["store_uri"] or paths.index_dir())
+        """The index of the current model: one folder per model under the data dir (so a
+        model switch builds beside the old index instead of mixing vectors), or the user's
+        ``store_uri``, where the model guard refuses a mismatch."""
+        return str(self.settings["store_uri"] or paths.index_dir() / self.model.id)
 
     @property
     def store(self) -> Store:

@@ -62,11 +62,13 @@ def test_index_search_status_doctor(docs: Path, capsys: pytest.CaptureFixture[st
     assert code == 0 and "indexed 0, unchanged 3" in out
 
 
-def test_doctor_repair(docs: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_doctor_repair(
+    docs: Path, capsys: pytest.CaptureFixture[str], default_model: InstalledModel
+) -> None:
     assert run(capsys, "index", str(docs))[0] == 0
     import lancedb
 
-    db = lancedb.connect(paths.index_dir())
+    db = lancedb.connect(paths.index_dir() / default_model.id)
     db.open_table("chunks").delete(f"path = '{docs / 'cats.txt'}'")
     code, out, _ = run(capsys, "doctor")
     assert code == 1 and "inconsistent" in out and "cats.txt" in out
@@ -77,12 +79,12 @@ def test_doctor_repair(docs: Path, capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_damaged_index_is_explained_and_rebuilt(
-    docs: Path, capsys: pytest.CaptureFixture[str]
+    docs: Path, capsys: pytest.CaptureFixture[str], default_model: InstalledModel
 ) -> None:
     import shutil
 
     assert run(capsys, "index", str(docs))[0] == 0
-    shutil.rmtree(paths.index_dir() / "files.lance")
+    shutil.rmtree(paths.index_dir() / default_model.id / "files.lance")
     code, _, err = run(capsys, "search", "cats")
     assert code == 1 and "damaged" in err and "doctor --repair" in err
     assert run(capsys, "doctor", "--repair")[0] == 0

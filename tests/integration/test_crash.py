@@ -69,7 +69,8 @@ def committed(home: Path) -> int:
     import lancedb
 
     try:
-        return int(lancedb.connect(home / "data" / "index").open_table("files").count_rows())
+        index = home / "data" / "index" / "all-MiniLM-L6-v2"
+        return int(lancedb.connect(index).open_table("files").count_rows())
     except Exception:  # not created yet
         return 0
 
