@@ -18,6 +18,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import replace
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Signal
@@ -45,6 +46,9 @@ class EngineBridge(QObject):
     memory = Signal(object)  # dict: rss, available, total, budget, level
     problem = Signal(str, str)  # path, message (e.g. a watched folder vanished)
     error = Signal(str)  # a command failed (bad folder, ...)
+    models_changed = Signal(object)  # list of dicts: id, dimension, size, installed, current...
+    download_progress = Signal(int, int)  # bytes done, total
+    download_done = Signal(str, str)  # model id, error ("" on success)
 
     def __init__(self, engine_factory: Callable[[], Engine] | None = None) -> None:
         super().__init__()
@@ -58,6 +62,10 @@ class EngineBridge(QObject):
         self._watcher: FolderWatcher | None = None
         self._threads: list[threading.Thread] = []
         self.indexing = False
+        self.embed_rate = 0.0  # chunks/s of the last indexing run, for cost estimates
+        self.chunk_count = 0
+        self.dimension = 0
+        self._download_cancel = threading.Event()
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -117,6 +125,25 @@ class EngineBridge(QObject):
         """Validate and save settings on the engine thread (errors come back on ``error``)."""
         self._jobs.put(("settings", values))
 
+    def list_models(self) -> None:
+        self._jobs.put(("models", None))
+
+    def add_model(self, path: str) -> None:
+        self._jobs.put(("add_model", path))
+
+    def switch_model(self, model_id: str) -> None:
+        self._jobs.put(("switch_model", model_id))
+
+    def download_model(self, model_id: str) -> None:
+        """Download on a thread of its own, so indexing and searching carry on."""
+        self._download_cancel.clear()
+        threading.Thread(
+            target=self._download, args=(model_id,), name="download", daemon=True
+        ).start()
+
+    def cancel_download(self) -> None:
+        self._download_cancel.set()
+
     def refresh_status(self) -> None:
         self._jobs.put(("status", None))
 
@@ -174,6 +201,15 @@ class EngineBridge(QObject):
             self.engine.settings.save()
             if problems:
                 self.error.emit("Some settings were not changed: " + "; ".join(problems))
+        elif kind == "models":
+            self._emit_models()
+        elif kind == "add_model":
+            from desktop_app.engine.models import add_model_file
+
+            add_model_file(Path(arg))
+            self._emit_models()
+        elif kind == "switch_model":
+            self._switch_model(arg)
         elif kind == "retry":
             assert self.engine is not None
             self.engine.store.forget(arg)
@@ -204,6 +240,68 @@ class EngineBridge(QObject):
         if engine.folders:
             self._index(lambda e: e.plan())  # catch up with changes made while closed
 
+    def _emit_models(self) -> None:
+        from desktop_app.engine.models import CATALOGUE, installed_models
+
+        current = self.engine.model.id if self.engine is not None else ""
+        rows: list[dict[str, Any]] = []
+        installed = {m.id: m for m in installed_models()}
+        for model in installed.values():
+            spec = CATALOGUE.get(model.id)
+            rows.append(
+                {
+                    "id": model.id,
+                    "dimension": model.dimension,
+                    "size": model.size,
+                    "installed": True,
+                    "current": model.id == current,
+                    "url": "",
+                    "description": spec.description if spec else str(model.path),
+                }
+            )
+        for spec in CATALOGUE.values():
+            if spec.id not in installed and spec.url:
+                rows.append(
+                    {
+                        "id": spec.id,
+                        "dimension": spec.dimension,
+                        "size": spec.size,
+                        "installed": False,
+                        "current": False,
+                        "url": spec.url,
+                        "description": spec.description,
+                    }
+                )
+        self.models_changed.emit(rows)
+
+    def _download(self, model_id: str) -> None:
+        from desktop_app.engine.models import download_model
+
+        try:
+            download_model(
+                model_id, progress=self.download_progress.emit, cancel=self._download_cancel
+            )
+        except Exception as exc:
+            self.download_done.emit(model_id, str(exc))
+            return
+        self.download_done.emit(model_id, "")
+
+    def _switch_model(self, model_id: str) -> None:
+        """Save the choice, start an engine on the new model, re-index every folder."""
+        old = self.engine
+        assert old is not None
+        old.settings.set("model_id", model_id)
+        old.settings.save()
+        if self._watcher is not None:
+            self._watcher.stop()
+            self._watcher = None
+        self.engine = None
+        old.close()
+        from desktop_app.engine.service import Engine
+
+        self._factory = lambda: Engine(old.settings)
+        self._start_engine()
+
     def _index(self, make_plan: Callable[[Engine], Any]) -> None:
         engine = self.engine
         assert engine is not None
@@ -213,12 +311,17 @@ class EngineBridge(QObject):
             summary = engine.run_plan(plan, lambda p: self.progress.emit(replace(p)))
         finally:
             self.indexing = False
+        if summary.embedded and summary.seconds:
+            self.embed_rate = summary.embedded / summary.seconds
         self.index_finished.emit(summary)
         engine.ensure_vector_index()
 
     def _emit_status(self) -> None:
         if self.engine is not None:
-            self.status_changed.emit(self.engine.status())
+            status = self.engine.status()
+            self.chunk_count = status["chunks"]
+            self.dimension = status["dimension"]
+            self.status_changed.emit(status)
 
     def _restart_watcher(self) -> None:
         from desktop_app.engine.watcher import FolderWatcher

@@ -150,6 +150,7 @@ class MainWindow(QMainWindow):
         menu = self.menuBar().addMenu("&File")
         self.settings_action = menu.addAction("Settings…")
         self.settings_action.triggered.connect(self.open_settings)
+        menu.addAction("Models…").triggered.connect(self.open_models)
         menu.addAction("Problems…").triggered.connect(self.problems.show)
         menu.addSeparator()
         menu.addAction("Quit").triggered.connect(self.close)
@@ -314,6 +315,11 @@ class MainWindow(QMainWindow):
         dialog = SettingsDialog(current, self)
         if dialog.exec():
             self.bridge.apply_settings(dialog.values())
+
+    def open_models(self) -> None:
+        from desktop_app.ui.dialogs.models import ModelsDialog
+
+        ModelsDialog(self.bridge, self).exec()
 
     # -- engine state ------------------------------------------------------------------------
 

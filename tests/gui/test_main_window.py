@@ -2,58 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt, QUrl
 from PySide6.QtGui import QDesktopServices
-from PySide6.QtWidgets import QFileDialog
 from pytestqt.qtbot import QtBot
 
 from desktop_app.engine import memory
-from desktop_app.engine.models import InstalledModel
-from desktop_app.engine.service import Engine
 from desktop_app.settings import Settings
-from desktop_app.ui.bridge import EngineBridge
 from desktop_app.ui.main_window import MainWindow
+from tests.gui.conftest import WAIT_MS, add_folder, search
 from tests.helpers.fakes import GB, MB, FakePsutil
-
-WAIT_MS = 60_000
-
-
-@pytest.fixture
-def window(qtbot: QtBot, default_model: InstalledModel) -> Iterator[MainWindow]:
-    bridge = EngineBridge(lambda: Engine(Settings.load(), model=default_model))
-    win = MainWindow(bridge)
-    qtbot.addWidget(win)
-    win.show()
-    with qtbot.waitSignal(bridge.engine_ready, timeout=WAIT_MS):
-        bridge.start()
-    yield win
-    bridge.shutdown()
-
-
-def add_folder(
-    qtbot: QtBot, win: MainWindow, folder: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda *a, **k: str(folder))
-    with qtbot.waitSignal(win.bridge.index_finished, timeout=WAIT_MS):
-        qtbot.mouseClick(win.folders.add_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(
-        lambda: (
-            str(folder) in (win.status or {}).get("folders", [{}])[0].get("path", "")
-            and win.status["files"]["indexed"] + win.status["files"]["failed"] > 0
-        ),
-        timeout=WAIT_MS,
-    )
-
-
-def search(qtbot: QtBot, win: MainWindow, text: str) -> list[str]:
-    with qtbot.waitSignal(win.bridge.results, timeout=WAIT_MS):
-        win.search_box.setText(text)
-        qtbot.keyClick(win.search_box, Qt.Key.Key_Return)
-    return [hit.path for hit in win.model.hits]
 
 
 def test_first_run_explains_what_to_do(qtbot: QtBot, window: MainWindow) -> None:
@@ -141,7 +101,7 @@ def test_memory_gauge_shows_pressure(
 def test_settings_dialog_is_built_from_declarations(qtbot: QtBot, window: MainWindow) -> None:
     from PySide6.QtWidgets import QSpinBox
 
-    from desktop_app.settings import SETTINGS, Settings
+    from desktop_app.settings import SETTINGS
     from desktop_app.ui.dialogs.settings import HIDDEN, SettingsDialog
 
     assert window.bridge.engine is not None

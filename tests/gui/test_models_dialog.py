@@ -1,0 +1,96 @@
+"""The models dialog: list, add a GGUF, download with progress, switch with a cost warning."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import pytest
+from PySide6.QtWidgets import QMessageBox
+from pytestqt.qtbot import QtBot
+
+from desktop_app.engine import models
+from desktop_app.engine.convert import convert_checkpoint
+from desktop_app.ui.dialogs.models import ModelsDialog, switch_cost
+from desktop_app.ui.main_window import MainWindow
+from tests.gui.conftest import WAIT_MS, add_folder
+from tests.helpers.checkpoints import write_tiny_bert
+from tests.helpers.http_server import Payload, serve
+
+
+def test_switch_cost_wording() -> None:
+    assert "about 10 seconds" in switch_cost(150, 15.0, 384, 384)
+    assert "about 20 minutes" in switch_cost(9000, 15.0, 384, 768)
+    assert "hours" in switch_cost(1_000_000, 15.0, 384, 384)
+
+
+def row_ids(dialog: ModelsDialog) -> dict[str, str]:
+    return {
+        r["id"]: ("in use" if r["current"] else "installed" if r["installed"] else "download")
+        for r in dialog.rows
+    }
+
+
+def test_list_add_download_and_switch(
+    qtbot: QtBot,
+    window: MainWindow,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "a.txt").write_text("the cat sat on the mat\n")
+    add_folder(qtbot, window, docs, monkeypatch)
+
+    with qtbot.waitSignal(window.bridge.models_changed, timeout=WAIT_MS):
+        dialog = ModelsDialog(window.bridge, window)
+    qtbot.addWidget(dialog)
+    states = row_ids(dialog)
+    assert states["all-MiniLM-L6-v2"] == "in use"
+    assert states["nomic-embed-text-v1.5-Q8_0"] == "download"
+
+    tiny = convert_checkpoint(write_tiny_bert(tmp_path / "tiny"), tmp_path / "tiny.gguf").path
+    with qtbot.waitSignal(window.bridge.models_changed, timeout=WAIT_MS):
+        window.bridge.add_model(str(tiny))
+    assert row_ids(dialog)["tiny"] == "installed"
+
+    body = convert_checkpoint(
+        write_tiny_bert(tmp_path / "t2", seed=5), tmp_path / "t2.gguf"
+    ).path.read_bytes()
+    with serve(Payload(body)) as url:
+        spec = models.ModelSpec(
+            "tiny-download",
+            "tiny-download.gguf",
+            32,
+            48,
+            "mean",
+            "test",
+            url=url,
+            size=len(body),
+            sha256=hashlib.sha256(body).hexdigest(),
+        )
+        monkeypatch.setitem(models.CATALOGUE, spec.id, spec)
+        with qtbot.waitSignal(window.bridge.models_changed, timeout=WAIT_MS):
+            window.bridge.list_models()
+        dialog.table.selectRow([r["id"] for r in dialog.rows].index("tiny-download"))
+        assert dialog.download_button.isEnabled()
+        with qtbot.waitSignal(window.bridge.download_done, timeout=WAIT_MS) as done:
+            dialog.download_button.click()
+    assert done.args == ["tiny-download", ""]
+    qtbot.waitUntil(lambda: row_ids(dialog).get("tiny-download") == "installed", timeout=WAIT_MS)
+
+    asked: list[str] = []
+
+    def answer(parent: object, title: str, text: str) -> QMessageBox.StandardButton:
+        asked.append(text)
+        return QMessageBox.StandardButton.Yes
+
+    monkeypatch.setattr(QMessageBox, "question", answer)
+    dialog.table.selectRow([r["id"] for r in dialog.rows].index("tiny"))
+    with qtbot.waitSignal(window.bridge.index_finished, timeout=WAIT_MS):
+        dialog.use_button.click()
+    assert "passages will be embedded again" in asked[0]
+    engine = window.bridge.engine
+    assert engine is not None and engine.model.id == "tiny"
+    assert engine.store.manifest()[str(docs / "a.txt")].model_id == "tiny"
+    assert engine.store_uri.endswith("tiny")  # beside the old index, not mixed into it
