@@ -74,6 +74,14 @@ SETTINGS: dict[str, Setting] = _declare(
         maximum=256,
     ),
     Setting("folders", list, [], "Folders to index and watch."),
+    Setting("paused_folders", list, [], "Folders whose indexing is paused (kept searchable)."),
+    Setting(
+        "keep_running_in_tray",
+        bool,
+        False,
+        "Closing the window keeps indexing in the system tray (where there is one).",
+    ),
+    Setting("start_minimized", bool, False, "Start with the window minimised."),
     Setting(
         "store_uri",
         str,

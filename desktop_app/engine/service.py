@@ -57,6 +57,7 @@ class FolderStatus:
     indexed: int = 0
     failed: int = 0
     skipped: int = 0
+    paused: bool = False
 
 
 class Engine:
@@ -164,6 +165,15 @@ class Engine:
         self.settings.save()
         return added
 
+    def set_folder_paused(self, folder: str | os.PathLike[str], paused: bool) -> None:
+        """Pause or resume indexing of one folder; its index stays searchable meanwhile."""
+        path = os.path.abspath(os.fspath(folder))
+        if path not in self.folders:
+            raise EngineError(f"{path}: not an indexed folder")
+        current = [f for f in self.settings["paused_folders"] if f != path]
+        self.settings.set("paused_folders", [*current, path] if paused else current)
+        self.settings.save()
+
     def remove_folder(self, folder: str | os.PathLike[str]) -> None:
         """Stop indexing a folder and forget everything indexed under it."""
         path = os.path.abspath(os.fspath(folder))
@@ -179,7 +189,9 @@ class Engine:
 
     def plan(self, roots: Iterable[str] | None = None) -> Plan:
         """Walk ``roots`` (default: every folder) and diff against the manifest."""
+        paused = set(self.settings["paused_folders"])
         roots = [os.path.abspath(r) for r in (roots if roots is not None else self.folders)]
+        roots = [r for r in roots if r not in paused]
         errors: list[tuple[str, str]] = []
         files = walk(
             roots,
@@ -206,6 +218,8 @@ class Engine:
         errors: list[tuple[str, str]] = []
         for path in {os.path.abspath(p) for p in changed}:
             root = next((r for r in roots if is_within(path, r)), None)
+            if root in self.settings["paused_folders"]:
+                continue  # paused: its changes wait for the catch-up scan on resume
             if root is None or not os.path.isdir(root):
                 continue  # outside the folders, or the whole folder is gone (keep its index)
             scope.append(path)
@@ -298,7 +312,8 @@ class Engine:
 
     def status(self) -> dict[str, Any]:
         manifest = self.store.manifest()
-        folders = [FolderStatus(f, os.path.isdir(f)) for f in self.folders]
+        paused = set(self.settings["paused_folders"])
+        folders = [FolderStatus(f, os.path.isdir(f), paused=f in paused) for f in self.folders]
         statuses: Counter[str] = Counter()
         failures = []
         for record in manifest.values():

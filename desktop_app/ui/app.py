@@ -14,9 +14,10 @@ import time
 
 from PySide6.QtCore import QTimer
 from PySide6.QtGui import QIcon, QPaintEvent
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QMenu, QSystemTrayIcon
 
 from desktop_app import paths
+from desktop_app.settings import Settings
 from desktop_app.ui.bridge import EngineBridge
 from desktop_app.ui.main_window import MainWindow
 
@@ -34,6 +35,26 @@ class _PaintProbe(MainWindow):
             self.painted_at = time.perf_counter()
 
 
+def _make_tray(
+    app: QApplication, window: MainWindow, bridge: EngineBridge
+) -> QSystemTrayIcon | None:
+    """A tray icon to bring the window back or quit; ``None`` where there is no tray."""
+    if not QSystemTrayIcon.isSystemTrayAvailable():
+        return None
+    tray = QSystemTrayIcon(app.windowIcon(), app)
+    menu = QMenu(window)
+    menu.addAction("Show Desktop Search").triggered.connect(window.showNormal)
+    menu.addAction("Pause indexing").triggered.connect(bridge.pause)
+    menu.addAction("Resume indexing").triggered.connect(bridge.resume)
+    menu.addSeparator()
+    menu.addAction("Quit").triggered.connect(app.quit)
+    tray.setContextMenu(menu)
+    tray.activated.connect(lambda _: window.showNormal())
+    tray.show()
+    app.setQuitOnLastWindowClosed(False)
+    return tray
+
+
 def run_gui(smoke_test: bool = False, started: float | None = None) -> int:
     started = started if started is not None else time.perf_counter()
     app = QApplication.instance() or QApplication(sys.argv)
@@ -42,9 +63,15 @@ def run_gui(smoke_test: bool = False, started: float | None = None) -> int:
     icon = paths.resources_dir() / "icons" / "desktop-search.svg"
     if icon.is_file():
         app.setWindowIcon(QIcon(str(icon)))
+    settings = Settings.load()
     bridge = EngineBridge()
     window = _PaintProbe(bridge)
-    window.show()
+    tray = _make_tray(app, window, bridge) if settings["keep_running_in_tray"] else None
+    window.keep_in_tray = tray is not None
+    if settings["start_minimized"] and not smoke_test:
+        window.showMinimized()
+    else:
+        window.show()
     outcome: dict[str, object] = {}
 
     if smoke_test:

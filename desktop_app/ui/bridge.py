@@ -115,6 +115,9 @@ class EngineBridge(QObject):
     def add_folder(self, path: str) -> None:
         self._jobs.put(("add", path))
 
+    def set_folder_paused(self, path: str, paused: bool) -> None:
+        self._jobs.put(("pause_folder" if paused else "resume_folder", path))
+
     def remove_folder(self, path: str) -> None:
         self._jobs.put(("remove", path))
 
@@ -188,6 +191,11 @@ class EngineBridge(QObject):
             assert self.engine is not None
             self.engine.remove_folder(arg)
             self._restart_watcher()
+        elif kind in ("pause_folder", "resume_folder"):
+            assert self.engine is not None
+            self.engine.set_folder_paused(arg, kind == "pause_folder")
+            if kind == "resume_folder":
+                self._index(lambda e: e.plan([arg]))  # catch up with what changed meanwhile
         elif kind == "changes":
             self._index(lambda e: e.plan_paths(arg))
         elif kind == "settings":

@@ -75,6 +75,8 @@ class MainWindow(QMainWindow):
         self.status: dict[str, Any] | None = None
         self.ready = False
         self._latest_request = 0
+        #: Set by the app when a tray icon exists and the setting asks for it.
+        self.keep_in_tray = False
         self._build()
         self._connect()
 
@@ -107,8 +109,16 @@ class MainWindow(QMainWindow):
         self.message = QLabel()
         self.message.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.message.setWordWrap(True)
+        self.first_folder_button = QPushButton("Choose a folder to index…")
+        self.first_folder_button.hide()
+        self.message_page = QWidget()
+        page = QVBoxLayout(self.message_page)
+        page.addStretch()
+        page.addWidget(self.message)
+        page.addWidget(self.first_folder_button, 0, Qt.AlignmentFlag.AlignCenter)
+        page.addStretch()
         self.stack = QStackedWidget()
-        self.stack.addWidget(self.message)
+        self.stack.addWidget(self.message_page)
         self.stack.addWidget(self.results_view)
         self.preview = QTextBrowser()
         self.preview.setOpenLinks(False)
@@ -184,7 +194,9 @@ class MainWindow(QMainWindow):
         self.results_view.activated.connect(self._open_index)
         self.results_view.customContextMenuRequested.connect(self._context_menu)
         self.folders.add_requested.connect(self.bridge.add_folder)
+        self.first_folder_button.clicked.connect(self.folders.pick_folder)
         self.folders.remove_requested.connect(self.bridge.remove_folder)
+        self.folders.pause_requested.connect(self.bridge.set_folder_paused)
         self.pause_button.toggled.connect(self._toggle_pause)
         self.problems_button.clicked.connect(self.problems.show)
         self.problems.retry_requested.connect(self.bridge.retry)
@@ -386,22 +398,34 @@ class MainWindow(QMainWindow):
         self.pause_button.setText("Resume" if paused else "Pause")
         (self.bridge.pause if paused else self.bridge.resume)()
 
-    def _show_message(self, text: str) -> None:
+    def _show_message(self, text: str, first_run: bool = False) -> None:
         self.message.setText(text)
-        self.stack.setCurrentWidget(self.message)
+        self.first_folder_button.setVisible(first_run)
+        self.stack.setCurrentWidget(self.message_page)
 
     def _show_idle_state(self) -> None:
         if not self.ready:
             return
         if self.status is not None and not self.status["folders"]:
             self._show_message(
-                "No folders yet.\n\nAdd a folder with “Add folder…” on the left, "
-                "or drop one on this window. It is indexed in the background."
+                "Welcome. Pick the folders you want to search: their documents are indexed in "
+                "the background, on this machine only, and kept current as files change.\n\n"
+                "No folders yet: choose one below, use “Add folder…” on the left, or drop a "
+                "folder on this window.",
+                first_run=True,
             )
         elif self.bridge.indexing:
             self._show_message("Indexing in the background; you can search already.")
         else:
             self._show_message("Type to search by meaning and by keyword.")
+
+    def closeEvent(self, event: Any) -> None:
+        """With ``keep_in_tray`` the window hides and indexing goes on; otherwise quit."""
+        if self.keep_in_tray:
+            self.hide()
+            event.ignore()
+            return
+        event.accept()
 
     def eventFilter(self, watched: Any, event: Any) -> bool:
         """In the search box: Esc clears; Down moves into the results (then Up/Down, Enter)."""

@@ -18,7 +18,8 @@ from tests.helpers.fakes import GB, MB, FakePsutil
 
 def test_first_run_explains_what_to_do(qtbot: QtBot, window: MainWindow) -> None:
     qtbot.waitUntil(lambda: "No folders yet" in window.message.text(), timeout=WAIT_MS)
-    assert window.stack.currentWidget() is window.message
+    assert window.stack.currentWidget() is window.message_page
+    assert window.first_folder_button.isVisible()
 
 
 def test_add_folder_search_and_open(
@@ -118,3 +119,32 @@ def test_settings_dialog_is_built_from_declarations(qtbot: QtBot, window: MainWi
     assert "extract_workers" in blocker.args[0]
     saved = Settings.load()
     assert saved["memory_budget_mb"] == 2048 and saved["extract_workers"] == 2
+
+
+def test_folder_pause_and_resume(
+    qtbot: QtBot, window: MainWindow, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "a.txt").write_text("Notes about lighthouses and the sea.\n")
+    add_folder(qtbot, window, docs, monkeypatch)
+    window.folders.list.setCurrentRow(0)
+    with qtbot.waitSignal(window.bridge.status_changed, timeout=WAIT_MS):
+        window.folders.pause_button.click()
+    assert "paused" in window.folders.list.item(0).text()
+    assert window.folders.pause_button.text() == "Resume"
+    (docs / "b.txt").write_text("A new note about windmills.\n")
+    engine = window.bridge.engine
+    assert engine is not None
+    assert engine.plan().new == []  # a paused folder is not scanned
+    with qtbot.waitSignal(window.bridge.index_finished, timeout=WAIT_MS):
+        window.folders.list.setCurrentRow(0)
+        window.folders.pause_button.click()
+    assert str(docs / "b.txt") in engine.store.manifest()  # caught up on resume
+
+
+def test_close_hides_to_tray_when_asked(window: MainWindow) -> None:
+    window.keep_in_tray = True
+    window.close()
+    assert not window.isVisible()
+    window.keep_in_tray = False

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 class FoldersPanel(QWidget):
     add_requested = Signal(str)
     remove_requested = Signal(str)
+    pause_requested = Signal(str, bool)  # folder, paused
 
     def __init__(self) -> None:
         super().__init__()
@@ -26,8 +27,11 @@ class FoldersPanel(QWidget):
         self.add_button = QPushButton("Add folder…")
         self.remove_button = QPushButton("Remove")
         self.remove_button.setEnabled(False)
+        self.pause_button = QPushButton("Pause")
+        self.pause_button.setEnabled(False)
         buttons = QHBoxLayout()
         buttons.addWidget(self.add_button)
+        buttons.addWidget(self.pause_button)
         buttons.addWidget(self.remove_button)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
@@ -35,9 +39,21 @@ class FoldersPanel(QWidget):
         layout.addLayout(buttons)
         self.add_button.clicked.connect(self.pick_folder)
         self.remove_button.clicked.connect(self._remove_selected)
-        self.list.currentItemChanged.connect(
-            lambda item, _: self.remove_button.setEnabled(item is not None)
-        )
+        self.pause_button.clicked.connect(self._toggle_selected)
+        self.list.currentItemChanged.connect(lambda item, _: self._selection_changed(item))
+        self._paused: set[str] = set()
+
+    def _selection_changed(self, item: QListWidgetItem | None) -> None:
+        self.remove_button.setEnabled(item is not None)
+        self.pause_button.setEnabled(item is not None)
+        paused = item is not None and item.data(0x0100) in self._paused
+        self.pause_button.setText("Resume" if paused else "Pause")
+
+    def _toggle_selected(self) -> None:
+        item = self.list.currentItem()
+        if item is not None:
+            folder = item.data(0x0100)
+            self.pause_requested.emit(folder, folder not in self._paused)
 
     def pick_folder(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, "Choose a folder to index")
@@ -53,17 +69,20 @@ class FoldersPanel(QWidget):
         current = self.list.currentItem()
         selected = current.data(0x0100) if current else None
         self.list.clear()
+        self._paused = {f["path"] for f in status["folders"] if f.get("paused")}
         for folder in status["folders"]:
             text = (
                 f"{folder['path']}\n  {folder['indexed']} indexed"
                 + (f", {folder['failed']} failed" if folder["failed"] else "")
                 + ("" if folder["exists"] else "  — folder not found")
+                + ("  — paused" if folder.get("paused") else "")
             )
             item = QListWidgetItem(text)
             item.setData(0x0100, folder["path"])
             self.list.addItem(item)
             if folder["path"] == selected:
                 self.list.setCurrentItem(item)
+        self._selection_changed(self.list.currentItem())
 
     @property
     def folders(self) -> list[str]:
