@@ -57,6 +57,7 @@ class FolderStatus:
     indexed: int = 0
     failed: int = 0
     skipped: int = 0
+    pending: int = 0
     paused: bool = False
 
 
@@ -75,6 +76,8 @@ class Engine:
         self._lock = threading.RLock()
         self._index_lock = threading.Lock()
         self._ann_thread: threading.Thread | None = None
+        #: Files of the run in progress, for per-folder "pending" counts.
+        self._in_flight: dict[str, FileInfo] = {}
 
     # -- parts, created on first use ---------------------------------------------------------
 
@@ -240,6 +243,7 @@ class Engine:
     def run_plan(self, plan: Plan, progress: ProgressCallback | None = None) -> IndexSummary:
         """Carry out a plan; one run at a time (a second caller waits)."""
         with self._index_lock:
+            self._in_flight = {info.path: info for info in plan.to_index}
             pipeline = Pipeline(
                 self.store, self.index_embedder, self.pipeline_config(), self.governor()
             )
@@ -248,6 +252,7 @@ class Engine:
                 summary = pipeline.run(plan, progress)
             finally:
                 self._pipeline = None
+                self._in_flight = {}
         for path, message in plan.errors:
             summary.errors.append({"path": path, "reason": "unreadable", "message": message})
         return summary
@@ -316,6 +321,12 @@ class Engine:
         folders = [FolderStatus(f, os.path.isdir(f), paused=f in paused) for f in self.folders]
         statuses: Counter[str] = Counter()
         failures = []
+        for path, info in list(self._in_flight.items()):
+            record = manifest.get(path)
+            if record is None or (record.size, record.mtime_ns) != (info.size, info.mtime_ns):
+                for folder in folders:
+                    if is_within(path, folder.path):
+                        folder.pending += 1
         for record in manifest.values():
             statuses[record.status] += 1
             for folder in folders:

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import QObject, Signal
 
 if TYPE_CHECKING:
+    from desktop_app.engine.pipeline import Progress
     from desktop_app.engine.query import Filters
     from desktop_app.engine.service import Engine
     from desktop_app.engine.watcher import FolderWatcher
@@ -31,6 +32,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 MEMORY_INTERVAL_S = 1.0
+#: How often folder counts are refreshed while indexing.
+STATUS_INTERVAL_S = 2.0
 
 
 class EngineBridge(QObject):
@@ -66,6 +69,7 @@ class EngineBridge(QObject):
         self.chunk_count = 0
         self.dimension = 0
         self._download_cancel = threading.Event()
+        self._last_status = 0.0
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -316,13 +320,20 @@ class EngineBridge(QObject):
         self.indexing = True
         try:
             plan = make_plan(engine)
-            summary = engine.run_plan(plan, lambda p: self.progress.emit(replace(p)))
+            summary = engine.run_plan(plan, self._on_progress)
         finally:
             self.indexing = False
         if summary.embedded and summary.seconds:
             self.embed_rate = summary.embedded / summary.seconds
         self.index_finished.emit(summary)
         engine.ensure_vector_index()
+
+    def _on_progress(self, progress: Progress) -> None:
+        self.progress.emit(replace(progress))
+        now = time.monotonic()
+        if now - self._last_status >= STATUS_INTERVAL_S:  # pending counts move during a run
+            self._last_status = now
+            self._emit_status()
 
     def _emit_status(self) -> None:
         if self.engine is not None:

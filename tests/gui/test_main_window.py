@@ -10,7 +10,10 @@ from PySide6.QtGui import QDesktopServices
 from pytestqt.qtbot import QtBot
 
 from desktop_app.engine import memory
+from desktop_app.engine.models import InstalledModel
+from desktop_app.engine.service import Engine
 from desktop_app.settings import Settings
+from desktop_app.ui.bridge import EngineBridge
 from desktop_app.ui.main_window import MainWindow
 from tests.gui.conftest import WAIT_MS, add_folder, search
 from tests.helpers.fakes import GB, MB, FakePsutil
@@ -148,3 +151,39 @@ def test_close_hides_to_tray_when_asked(window: MainWindow) -> None:
     window.close()
     assert not window.isVisible()
     window.keep_in_tray = False
+
+
+def test_model_that_does_not_fit_is_explained(
+    qtbot: QtBot, default_model: InstalledModel, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from desktop_app.engine import embedder
+
+    monkeypatch.setattr(embedder, "psutil", FakePsutil(available=20 * MB))
+    bridge = EngineBridge(lambda: Engine(Settings.load(), model=default_model))
+    win = MainWindow(bridge)
+    qtbot.addWidget(win)
+    with qtbot.waitSignal(bridge.engine_failed, timeout=WAIT_MS):
+        bridge.start()
+    qtbot.waitUntil(lambda: "not enough memory" in win.message.text(), timeout=WAIT_MS)
+    bridge.shutdown()
+
+
+def test_gui_smoke_test_command(tmp_path: Path, default_model: InstalledModel) -> None:
+    import json
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    result = subprocess.run(
+        [sys.executable, "-m", "desktop_app", "--data-dir", str(tmp_path), "gui", "--smoke-test"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    line = json.loads(result.stdout.strip().splitlines()[-1])
+    assert line["model"] == default_model.id
+    assert 0 < line["window_shown_ms"] <= line["engine_ready_ms"]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
+import psutil
+
 GB = 1024**3
 MB = 1024**2
 
@@ -22,6 +24,10 @@ class FakePsutil:
 
     def virtual_memory(self) -> SimpleNamespace:
         return SimpleNamespace(available=self.available, total=self.total)
+
+    @staticmethod
+    def cpu_count(logical: bool = True) -> int | None:
+        return psutil.cpu_count(logical=logical)  # not faked: only memory is
 
     def Process(self) -> SimpleNamespace:
         return SimpleNamespace(memory_info=lambda: SimpleNamespace(rss=self.rss))

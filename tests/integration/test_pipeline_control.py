@@ -123,3 +123,12 @@ def test_memory_governor_pauses_and_resumes(
     runner.join(60)
     assert results[0].indexed == 40 and not results[0].cancelled
     assert "critical" in states and states[-1] == "ok"
+
+
+def test_pending_counts_per_folder(engine: Engine, tmp_path: Path) -> None:
+    make_notes(tmp_path / "docs", 80)
+    engine.add_folders([tmp_path / "docs"])
+    pending: list[int] = []
+    engine.index(progress=lambda p: pending.append(engine.status()["folders"][0]["pending"]))
+    assert pending[0] > 0 and pending == sorted(pending, reverse=True)
+    assert engine.status()["folders"][0]["pending"] == 0

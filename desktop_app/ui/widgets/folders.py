@@ -74,6 +74,7 @@ class FoldersPanel(QWidget):
             text = (
                 f"{folder['path']}\n  {folder['indexed']} indexed"
                 + (f", {folder['failed']} failed" if folder["failed"] else "")
+                + (f", {folder['pending']} pending" if folder.get("pending") else "")
                 + ("" if folder["exists"] else "  — folder not found")
                 + ("  — paused" if folder.get("paused") else "")
             )
