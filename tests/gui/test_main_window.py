@@ -187,3 +187,18 @@ def test_gui_smoke_test_command(tmp_path: Path, default_model: InstalledModel) -
     line = json.loads(result.stdout.strip().splitlines()[-1])
     assert line["model"] == default_model.id
     assert 0 < line["window_shown_ms"] <= line["engine_ready_ms"]
+
+
+def test_window_modules_do_not_load_the_engine_libraries() -> None:
+    """The window paints before lancedb and llama.cpp load: importing it must not pull them."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, desktop_app.cli, desktop_app.ui.app; "
+        "print(sorted(m for m in ('lancedb', 'llama_cpp', 'pyarrow') if m in sys.modules))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
+    assert out.strip() == "[]"
