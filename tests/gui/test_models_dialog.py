@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
 import pytest
@@ -15,7 +14,7 @@ from desktop_app.ui.dialogs.models import ModelsDialog, switch_cost
 from desktop_app.ui.main_window import MainWindow
 from tests.gui.conftest import WAIT_MS, add_folder
 from tests.helpers.checkpoints import write_tiny_bert
-from tests.helpers.http_server import Payload, serve
+from tests.helpers.http_server import served_catalogue_model
 
 
 def test_switch_cost_wording() -> None:
@@ -57,18 +56,8 @@ def test_list_add_download_and_switch(
     body = convert_checkpoint(
         write_tiny_bert(tmp_path / "t2", seed=5), tmp_path / "t2.gguf"
     ).path.read_bytes()
-    with serve(Payload(body)) as url:
-        spec = models.ModelSpec(
-            "tiny-download",
-            "tiny-download.gguf",
-            32,
-            48,
-            "mean",
-            "test",
-            url=url,
-            size=len(body),
-            sha256=hashlib.sha256(body).hexdigest(),
-        )
+    with served_catalogue_model("tiny-download", body) as spec:
+        assert isinstance(spec, models.ModelSpec)
         monkeypatch.setitem(models.CATALOGUE, spec.id, spec)
         with qtbot.waitSignal(window.bridge.models_changed, timeout=WAIT_MS):
             window.bridge.list_models()

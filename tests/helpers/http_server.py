@@ -63,3 +63,24 @@ def serve(payload: Payload) -> Iterator[str]:
         server.shutdown()
         server.server_close()
         thread.join()
+
+
+@contextmanager
+def served_catalogue_model(model_id: str, body: bytes) -> Iterator[object]:
+    """Serve ``body`` locally and yield a catalogue entry pointing at it (pinned sha256)."""
+    import hashlib
+
+    from desktop_app.engine.models import ModelSpec
+
+    with serve(Payload(body)) as url:
+        yield ModelSpec(
+            model_id,
+            f"{model_id}.gguf",
+            32,
+            48,
+            "mean",
+            "test model",
+            url=url,
+            size=len(body),
+            sha256=hashlib.sha256(body).hexdigest(),
+        )

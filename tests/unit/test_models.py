@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import shutil
 import zipfile
 from pathlib import Path
@@ -14,7 +13,7 @@ from desktop_app.engine import models
 from desktop_app.engine.convert import convert_checkpoint
 from desktop_app.engine.models import ModelError
 from tests.helpers.checkpoints import write_chat_gguf, write_tiny_bert
-from tests.helpers.http_server import Payload, serve
+from tests.helpers.http_server import served_catalogue_model
 
 
 @pytest.fixture
@@ -83,20 +82,10 @@ def test_find_model_explains_missing_model(monkeypatch: pytest.MonkeyPatch) -> N
 
 def test_download_catalogue_model(monkeypatch: pytest.MonkeyPatch, tiny_gguf: Path) -> None:
     body = tiny_gguf.read_bytes()
-    with serve(Payload(body)) as url:
-        spec = models.ModelSpec(
-            "tiny",
-            "tiny-dl.gguf",
-            32,
-            48,
-            "mean",
-            "test",
-            url=url,
-            size=len(body),
-            sha256=hashlib.sha256(body).hexdigest(),
-        )
-        monkeypatch.setitem(models.CATALOGUE, "tiny", spec)
-        model = models.download_model("tiny")
+    with served_catalogue_model("tiny-dl", body) as spec:
+        assert isinstance(spec, models.ModelSpec)
+        monkeypatch.setitem(models.CATALOGUE, spec.id, spec)
+        model = models.download_model(spec.id)
     assert model.path == paths.user_models_dir() / "tiny-dl.gguf"
     assert model.dimension == 32
     with pytest.raises(ModelError, match="unknown model"):
