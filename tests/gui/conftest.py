@@ -51,3 +51,21 @@ def search(qtbot: QtBot, win: MainWindow, text: str) -> list[str]:
         win.search_box.setText(text)
         qtbot.keyClick(win.search_box, Qt.Key.Key_Return)
     return [hit.path for hit in win.model.hits]
+
+
+def index_docs(
+    qtbot: QtBot,
+    win: MainWindow,
+    root: Path,
+    files: dict[str, str | bytes],
+    monkeypatch: pytest.MonkeyPatch,
+) -> Path:
+    """Write ``files`` into ``root`` and add it through the folder picker; wait for indexing."""
+    root.mkdir(parents=True, exist_ok=True)
+    for name, content in files.items():
+        if isinstance(content, bytes):
+            (root / name).write_bytes(content)
+        else:
+            (root / name).write_text(content)
+    add_folder(qtbot, win, root, monkeypatch)
+    return root

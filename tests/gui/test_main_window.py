@@ -15,7 +15,7 @@ from desktop_app.engine.service import Engine
 from desktop_app.settings import Settings
 from desktop_app.ui.bridge import EngineBridge
 from desktop_app.ui.main_window import MainWindow
-from tests.gui.conftest import WAIT_MS, add_folder, search
+from tests.gui.conftest import WAIT_MS, index_docs, search
 from tests.helpers.fakes import GB, MB, FakePsutil
 
 
@@ -28,13 +28,18 @@ def test_first_run_explains_what_to_do(qtbot: QtBot, window: MainWindow) -> None
 def test_add_folder_search_and_open(
     qtbot: QtBot, window: MainWindow, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    docs = tmp_path / "docs"
-    docs.mkdir()
-    (docs / "boats.txt").write_text("Sailing boats need a steady wind and a good keel.\n")
-    (docs / "bread.md").write_text("# Bread\n\nKnead the dough and let it rise.\n")
     progress: list[object] = []
     window.bridge.progress.connect(progress.append)
-    add_folder(qtbot, window, docs, monkeypatch)
+    docs = index_docs(
+        qtbot,
+        window,
+        tmp_path / "docs",
+        {
+            "boats.txt": "Sailing boats need a steady wind and a good keel.\n",
+            "bread.md": "# Bread\n\nKnead the dough and let it rise.\n",
+        },
+        monkeypatch,
+    )
     assert progress and window.folders.folders == [str(docs)]
 
     paths = search(qtbot, window, "sailing wind")
@@ -57,10 +62,9 @@ def test_add_folder_search_and_open(
 def test_new_file_appears_without_user_action(
     qtbot: QtBot, window: MainWindow, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    docs = tmp_path / "docs"
-    docs.mkdir()
-    (docs / "a.txt").write_text("An unrelated note about tea.\n")
-    add_folder(qtbot, window, docs, monkeypatch)
+    docs = index_docs(
+        qtbot, window, tmp_path / "docs", {"a.txt": "An unrelated note about tea.\n"}, monkeypatch
+    )
     with qtbot.waitSignal(window.bridge.index_finished, timeout=WAIT_MS):
         (docs / "volcano.txt").write_text("The volcano erupted and lava reached the sea.\n")
     assert search(qtbot, window, "lava flowing into the ocean")[0] == str(docs / "volcano.txt")
@@ -69,11 +73,16 @@ def test_new_file_appears_without_user_action(
 def test_remove_folder_and_problems(
     qtbot: QtBot, window: MainWindow, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    docs = tmp_path / "docs"
-    docs.mkdir()
-    (docs / "owls.txt").write_text("Owls hunt at night and see in the dark.\n")
-    (docs / "broken.pdf").write_bytes(b"%PDF-1.4 this is not really a pdf")
-    add_folder(qtbot, window, docs, monkeypatch)
+    docs = index_docs(
+        qtbot,
+        window,
+        tmp_path / "docs",
+        {
+            "owls.txt": "Owls hunt at night and see in the dark.\n",
+            "broken.pdf": b"%PDF-1.4 this is not really a pdf",
+        },
+        monkeypatch,
+    )
     qtbot.waitUntil(lambda: window.problems.table.rowCount() == 1, timeout=WAIT_MS)
     assert window.problems.table.item(0, 0).text() == str(docs / "broken.pdf")
     assert window.problems_button.text() == "Problems (1)"
@@ -127,10 +136,13 @@ def test_settings_dialog_is_built_from_declarations(qtbot: QtBot, window: MainWi
 def test_folder_pause_and_resume(
     qtbot: QtBot, window: MainWindow, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    docs = tmp_path / "docs"
-    docs.mkdir()
-    (docs / "a.txt").write_text("Notes about lighthouses and the sea.\n")
-    add_folder(qtbot, window, docs, monkeypatch)
+    docs = index_docs(
+        qtbot,
+        window,
+        tmp_path / "docs",
+        {"a.txt": "Notes about lighthouses and the sea.\n"},
+        monkeypatch,
+    )
     window.folders.list.setCurrentRow(0)
     with qtbot.waitSignal(window.bridge.status_changed, timeout=WAIT_MS):
         window.folders.pause_button.click()

@@ -12,7 +12,7 @@ from desktop_app.engine import models
 from desktop_app.engine.convert import convert_checkpoint
 from desktop_app.ui.dialogs.models import ModelsDialog, switch_cost
 from desktop_app.ui.main_window import MainWindow
-from tests.gui.conftest import WAIT_MS, add_folder
+from tests.gui.conftest import WAIT_MS, index_docs
 from tests.helpers.checkpoints import write_tiny_bert
 from tests.helpers.http_server import served_catalogue_model
 
@@ -36,10 +36,9 @@ def test_list_add_download_and_switch(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    docs = tmp_path / "docs"
-    docs.mkdir()
-    (docs / "a.txt").write_text("the cat sat on the mat\n")
-    add_folder(qtbot, window, docs, monkeypatch)
+    docs = index_docs(
+        qtbot, window, tmp_path / "docs", {"a.txt": "the cat sat on the mat\n"}, monkeypatch
+    )
 
     with qtbot.waitSignal(window.bridge.models_changed, timeout=WAIT_MS):
         dialog = ModelsDialog(window.bridge, window)
