@@ -7,7 +7,9 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 MODEL  := resources/models/all-MiniLM-L6-v2.F16.gguf
 
-.PHONY: setup run test lint bench screenshot clean
+PACKAGE_STAMP := $(VENV)/.installed-package
+
+.PHONY: setup run test lint bench screenshot package package-test clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -35,9 +37,23 @@ bench: setup
 screenshot: setup
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m desktop_app.ui.screenshot docs/screenshot.png
 
+# Installers: the PyInstaller bundle, then the .tar.gz and .deb (Linux); see packaging/README.md.
+$(PACKAGE_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev,package]'
+	@touch $@
+
+package: setup $(PACKAGE_STAMP)
+	$(BIN)/pyinstaller --noconfirm --clean --log-level WARN --distpath dist \
+		--workpath build/pyinstaller packaging/desktop-search.spec
+	$(BIN)/python packaging/linux.py
+
+# Runs the frozen app (bundle and unpacked .deb): --version, self-test, gui --smoke-test.
+package-test:
+	$(BIN)/python packaging/smoke_test.py
+
 lint: setup
-	$(BIN)/ruff check desktop_app tests
-	$(BIN)/ruff format --check desktop_app tests
+	$(BIN)/ruff check desktop_app tests packaging
+	$(BIN)/ruff format --check desktop_app tests packaging
 	$(BIN)/mypy
 
 clean:

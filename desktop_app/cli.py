@@ -122,6 +122,9 @@ def build_parser() -> argparse.ArgumentParser:
     folder_remove.add_argument("path")
 
     commands.add_parser("watch", help="index every folder, then keep it current until Ctrl+C")
+    commands.add_parser(
+        "self-test", help="index and search the bundled sample documents; print a JSON report"
+    )
     return parser
 
 
@@ -258,10 +261,18 @@ def _models_download(args: argparse.Namespace) -> int:
     return 0
 
 
+def _self_test(args: argparse.Namespace) -> int:
+    from desktop_app.selftest import run_self_test
+
+    report = run_self_test()
+    print(json.dumps(report, indent=2, ensure_ascii=False))
+    return 0 if report["ok"] else 1
+
+
 def _handlers() -> dict[tuple[str, str | None], Callable[[argparse.Namespace], int]]:
     from desktop_app.cli_index import HANDLERS
 
-    return {**_MODEL_HANDLERS, **HANDLERS}
+    return {**_MODEL_HANDLERS, **HANDLERS, ("self-test", None): _self_test}
 
 
 _MODEL_HANDLERS: dict[tuple[str, str | None], Callable[[argparse.Namespace], int]] = {

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import logging.handlers
+import sys
 
 from desktop_app import paths
 
@@ -22,8 +23,10 @@ def setup_logging(verbose: bool = False) -> None:
         log_dir / "desktop-search.log", maxBytes=2 * 1024 * 1024, backupCount=3, encoding="utf-8"
     )
     file_handler.setFormatter(logging.Formatter(LOG_FORMAT))
-    console = logging.StreamHandler()
-    console.setLevel(logging.DEBUG if verbose else logging.WARNING)
-    console.setFormatter(logging.Formatter("%(levelname)s: %(message)s"))
     root.addHandler(file_handler)
-    root.addHandler(console)
+    # A windowed program (the Windows GUI executable, a macOS .app) has no stderr at all.
+    if sys.stderr is not None:
+        console = logging.StreamHandler()
+        console.setLevel(logging.DEBUG if verbose else logging.WARNING)
+        console.setFormatter(logging.Formatter("%(levelname)s: %(message)s"))
+        root.addHandler(console)

@@ -55,14 +55,23 @@ def _make_tray(
     return tray
 
 
+def _apply_look(app: QApplication) -> None:
+    """The window icon and the style sheet, from the resources (a missing file is no error)."""
+    resources = paths.resources_dir()
+    icon = resources / "icons" / "desktop-search.svg"
+    if icon.is_file():
+        app.setWindowIcon(QIcon(str(icon)))
+    style = resources / "style" / "app.qss"
+    if style.is_file():
+        app.setStyleSheet(style.read_text(encoding="utf-8"))
+
+
 def run_gui(smoke_test: bool = False, started: float | None = None) -> int:
     started = started if started is not None else time.perf_counter()
     app = QApplication.instance() or QApplication(sys.argv)
     assert isinstance(app, QApplication)
     app.setApplicationName("Desktop Search")
-    icon = paths.resources_dir() / "icons" / "desktop-search.svg"
-    if icon.is_file():
-        app.setWindowIcon(QIcon(str(icon)))
+    _apply_look(app)
     settings = Settings.load()
     bridge = EngineBridge()
     window = _PaintProbe(bridge)

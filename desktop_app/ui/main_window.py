@@ -84,6 +84,7 @@ class MainWindow(QMainWindow):
 
     def _build(self) -> None:
         self.search_box = QLineEdit()
+        self.search_box.setObjectName("searchBox")
         self.search_box.setPlaceholderText('Search your documents…  ("phrase", -word, ext:pdf)')
         self.search_box.setClearButtonEnabled(True)
         self.type_filter = QComboBox()

@@ -1,0 +1,124 @@
+"""The packaging scripts' own logic (the frozen app itself is tested by `make package-test`)."""
+
+from __future__ import annotations
+
+import configparser
+import sys
+import tomllib
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "packaging"))
+
+import icons  # noqa: E402
+import linux  # noqa: E402
+import project  # noqa: E402
+import slim  # noqa: E402
+import smoke_test  # noqa: E402
+
+import desktop_app  # noqa: E402
+
+
+def test_version_is_read_from_pyproject_and_matches_the_installed_app() -> None:
+    with (ROOT / "pyproject.toml").open("rb") as f:
+        declared = tomllib.load(f)["project"]["version"]
+    assert project.version() == declared == desktop_app.__version__
+    assert project.artefact_stem().startswith(f"desktop-search-{declared}-linux-")
+
+
+def test_duplicate_libraries_become_symlinks_to_the_soname(tmp_path: Path) -> None:
+    payload = b"\x7fELF" + bytes(range(256)) * 40
+    for name in ("libfoo.so", "libfoo.so.1", "libfoo.so.1.2.3"):
+        (tmp_path / name).write_bytes(payload)
+    (tmp_path / "libbar.so.2").write_bytes(payload + b"different")
+    other = tmp_path / "elsewhere"
+    other.mkdir()
+    (other / "libfoo.so.1").write_bytes(payload)  # same bytes, other folder: left alone
+
+    saved = slim.link_duplicate_libraries(tmp_path)
+
+    assert saved == 2 * len(payload)
+    assert not (tmp_path / "libfoo.so.1").is_symlink()
+    for name in ("libfoo.so", "libfoo.so.1.2.3"):
+        link = tmp_path / name
+        assert link.is_symlink() and link.readlink() == Path("libfoo.so.1")
+        assert link.read_bytes() == payload
+    assert not (tmp_path / "libbar.so.2").is_symlink()
+    assert not (other / "libfoo.so.1").is_symlink()
+
+
+def test_smoke_test_fails_on_an_unexpected_stderr_line() -> None:
+    def judge(stdout: str) -> tuple[bool, str]:
+        return stdout.strip() == "fine", stdout.strip()
+
+    env = smoke_test._environment(Path("/tmp"))
+    script = "import sys; print('fine'); print({!r}, file=sys.stderr)"
+    allowed = smoke_test._run(
+        "allowed",
+        [sys.executable, "-c", script.format("This plugin does not support propagateSizeHints()")],
+        env,
+        judge,
+    )
+    assert allowed.ok, allowed.detail
+    surprise = smoke_test._run(
+        "surprise",
+        [sys.executable, "-c", script.format("Cannot load library libxcb-cursor.so.0")],
+        env,
+        judge,
+    )
+    assert not surprise.ok
+    assert surprise.unexpected_stderr == ["Cannot load library libxcb-cursor.so.0"]
+    failing = smoke_test._run("exit", [sys.executable, "-c", "raise SystemExit(3)"], env, judge)
+    assert not failing.ok and "exit status 3" in failing.detail
+
+
+def test_smoke_test_environment_hides_the_development_setup(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("PYTHONPATH", "/somewhere")
+    monkeypatch.setenv("VIRTUAL_ENV", "/venv")
+    monkeypatch.setenv("LD_LIBRARY_PATH", "/lib/extra")
+    env = smoke_test._environment(Path("/tmp/h"))
+    assert not {"PYTHONPATH", "VIRTUAL_ENV", "LD_LIBRARY_PATH", "DESKTOP_SEARCH_HOME"} & set(env)
+    assert env["HOME"] == "/tmp/h" and env["QT_QPA_PLATFORM"] == "offscreen"
+
+
+def test_desktop_entry_launches_the_installed_command() -> None:
+    entry = configparser.ConfigParser(interpolation=None)
+    entry.optionxform = str  # type: ignore[assignment,method-assign]
+    entry.read(ROOT / "resources" / "desktop-search.desktop", encoding="utf-8")
+    section = entry["Desktop Entry"]
+    with (ROOT / "pyproject.toml").open("rb") as f:
+        scripts = tomllib.load(f)["project"]["scripts"]
+    assert section["Type"] == "Application"
+    assert section["Exec"].split()[0] in scripts
+    assert section["Icon"] == "desktop-search"
+    assert section["Terminal"] == "false"
+    assert section["Categories"].endswith(";")
+
+
+def test_icons_are_rendered_for_every_platform(tmp_path: Path, qapp: object) -> None:
+    from PIL import Image
+
+    # qapp: the suite's QApplication must exist first, or icons.py would make a QGuiApplication.
+    made = icons.make_icons(ROOT / "resources" / "icons" / "desktop-search.svg", tmp_path)
+    with Image.open(made["png"]) as png:
+        assert png.size == (256, 256)
+        assert png.getpixel((128, 128))[3] == 255  # the middle is painted, not transparent
+        assert png.getpixel((0, 0))[3] == 0  # the rounded corner is
+    with Image.open(made["ico"]) as ico:
+        assert (256, 256) in ico.info["sizes"] and (16, 16) in ico.info["sizes"]
+    with Image.open(made["icns"]) as icns:
+        assert icns.format == "ICNS"
+
+
+def test_glibc_minimum_is_read_from_the_binaries(tmp_path: Path) -> None:
+    import llama_cpp
+
+    lib = Path(llama_cpp.__file__).parent / "lib"
+    minimum = linux.glibc_minimum(lib)
+    major, minor = map(int, minimum.split(".")[:2])
+    assert (major, minor) >= (2, 17)
+    assert linux.glibc_minimum(tmp_path / "empty-does-not-exist") == "2.17"
