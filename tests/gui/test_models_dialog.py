@@ -30,6 +30,13 @@ def row_ids(dialog: ModelsDialog) -> dict[str, str]:
     }
 
 
+def rows_with(qtbot: QtBot, dialog: ModelsDialog, model_id: str) -> dict[str, str]:
+    """The dialog's rows once they list ``model_id``. (Waiting on the bridge's signal is not
+    enough: the dialog's own queued slot may run after the waiter's.)"""
+    qtbot.waitUntil(lambda: model_id in row_ids(dialog), timeout=WAIT_MS)
+    return row_ids(dialog)
+
+
 def test_list_add_download_and_switch(
     qtbot: QtBot,
     window: MainWindow,
@@ -40,17 +47,15 @@ def test_list_add_download_and_switch(
         qtbot, window, tmp_path / "docs", {"a.txt": "the cat sat on the mat\n"}, monkeypatch
     )
 
-    with qtbot.waitSignal(window.bridge.models_changed, timeout=WAIT_MS):
-        dialog = ModelsDialog(window.bridge, window)
+    dialog = ModelsDialog(window.bridge, window)
     qtbot.addWidget(dialog)
-    states = row_ids(dialog)
+    states = rows_with(qtbot, dialog, "all-MiniLM-L6-v2")
     assert states["all-MiniLM-L6-v2"] == "in use"
     assert states["nomic-embed-text-v1.5-Q8_0"] == "download"
 
     tiny = convert_checkpoint(write_tiny_bert(tmp_path / "tiny"), tmp_path / "tiny.gguf").path
-    with qtbot.waitSignal(window.bridge.models_changed, timeout=WAIT_MS):
-        window.bridge.add_model(str(tiny))
-    assert row_ids(dialog)["tiny"] == "installed"
+    window.bridge.add_model(str(tiny))
+    assert rows_with(qtbot, dialog, "tiny")["tiny"] == "installed"
 
     body = convert_checkpoint(
         write_tiny_bert(tmp_path / "t2", seed=5), tmp_path / "t2.gguf"
@@ -58,8 +63,8 @@ def test_list_add_download_and_switch(
     with served_catalogue_model("tiny-download", body) as spec:
         assert isinstance(spec, models.ModelSpec)
         monkeypatch.setitem(models.CATALOGUE, spec.id, spec)
-        with qtbot.waitSignal(window.bridge.models_changed, timeout=WAIT_MS):
-            window.bridge.list_models()
+        window.bridge.list_models()
+        rows_with(qtbot, dialog, "tiny-download")
         dialog.table.selectRow([r["id"] for r in dialog.rows].index("tiny-download"))
         assert dialog.download_button.isEnabled()
         with qtbot.waitSignal(window.bridge.download_done, timeout=WAIT_MS) as done:
