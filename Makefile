@@ -9,7 +9,7 @@ MODEL  := resources/models/all-MiniLM-L6-v2.F16.gguf
 
 PACKAGE_STAMP := $(VENV)/.installed-package
 
-.PHONY: setup run test lint bench screenshot package package-test clean
+.PHONY: setup run test soak lint bench screenshot package package-test clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -27,6 +27,11 @@ run: setup
 
 test: setup
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest
+
+# Every reliability test, the long (soak) ones too, recording the figures of docs/RELIABILITY.md.
+soak: setup
+	DS_RECORD_FIGURES=1 QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest tests/reliability -m ""
+	$(BIN)/python -m tests.reliability.report
 
 # Benchmarks are not part of `make test`; results go to docs/benchmarks/ and docs/BENCHMARKS.md.
 bench: setup
