@@ -35,6 +35,8 @@ soak: setup
 
 # Benchmarks are not part of `make test`; results go to docs/benchmarks/ and docs/BENCHMARKS.md.
 bench: setup
+	$(BIN)/python -m tests.benchmarks.bench_embedding
+	QT_QPA_PLATFORM=offscreen $(BIN)/python -m tests.benchmarks.bench_indexing
 	$(BIN)/python -m tests.benchmarks.bench_search
 	$(BIN)/python -m tests.benchmarks.report
 

@@ -2,8 +2,8 @@
 
 The window is shown and painted before the engine (and lancedb and llama.cpp with it) is
 created on the bridge's thread. ``--smoke-test`` opens the real window with the real engine,
-waits until both are up, prints one JSON line of timings and exits: 0 on success, 1 on any
-failure or after a time limit.
+waits until both are up, prints one JSON line of timings and memory in use, and exits: 0 on
+success, 1 on any failure or after a time limit.
 """
 
 from __future__ import annotations
@@ -55,6 +55,20 @@ def _make_tray(
     return tray
 
 
+def _tree_rss() -> int:
+    """Resident memory of the app and its worker processes (the smoke test reports it)."""
+    import psutil
+
+    me = psutil.Process()
+    total = 0
+    for process in [me, *me.children(recursive=True)]:
+        try:
+            total += process.memory_info().rss
+        except psutil.Error:
+            continue
+    return total
+
+
 def _apply_look(app: QApplication) -> None:
     """The window icon and the style sheet, from the resources (a missing file is no error)."""
     resources = paths.resources_dir()
@@ -92,6 +106,7 @@ def run_gui(smoke_test: bool = False, started: float | None = None) -> int:
                 window_shown_ms=round((shown - started) * 1000),
                 engine_ready_ms=round((time.perf_counter() - started) * 1000),
                 model=info["model"],
+                rss_mb=round(_tree_rss() / 2**20),
             )
             app.quit()
 

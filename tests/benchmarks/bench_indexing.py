@@ -1,0 +1,351 @@
+"""Indexing throughput, rescan, memory, change-to-searchable latency and start-up.
+
+On the generated 10,000-file corpus (``corpus10k.py``), in one run:
+
+* **indexing**: files/s and chunks/s end to end (``Engine.index``: scan, extraction workers,
+  chunking, embedding, LanceDB commits), against the raw embedder on the very same chunk
+  texts in the same batches (``embed_documents`` of 32, as the pipeline calls it). The
+  difference is the pipeline's overhead (target <= 10%: extraction and writes overlap
+  embedding).
+* **rescan** of the unchanged tree (``Engine.plan``), against a bare ``os.scandir`` walk with
+  ``stat`` of the same tree (target <= 2 s).
+* **memory**: peak RSS of the indexing process *and its extraction workers*, sampled every
+  50 ms (target <= 600 MB); then the index is deleted and built again in the same process, and
+  the second pass must not end higher than the first (no leak).
+* **change to searchable**: with the folder watcher running, 50 edits each add a unique word
+  to a file; the time until a search finds it (median target <= 1.5 s).
+* **start-up**: ``gui --smoke-test`` five times on the indexed data dir: window shown, engine
+  ready, and the RSS of the app at idle with the window open.
+
+The indexing work runs in a fresh process (``--driver``) so its memory is the app's own.
+
+Usage: python -m tests.benchmarks.bench_indexing [--files 10000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import psutil
+
+from tests.benchmarks import corpus10k
+from tests.benchmarks.common import write_result
+
+WORK = Path(__file__).resolve().parent / ".work"
+TARGETS = {
+    "pipeline_overhead": 0.10,
+    "rescan_s": 2.0,
+    "peak_rss_mb": 600,
+    "change_to_searchable_median_s": 1.5,
+}
+EDITS = 50
+STARTS = 5
+RAW_SAMPLE = 3000
+
+
+class RssSampler:
+    """Peak resident memory of this process plus all its descendants, sampled in a thread."""
+
+    def __init__(self, interval_s: float = 0.05) -> None:
+        self.interval_s = interval_s
+        self.peak = 0
+        self._me = psutil.Process()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def tree_rss(self) -> int:
+        total = 0
+        for process in [self._me, *self._me.children(recursive=True)]:
+            try:
+                total += process.memory_info().rss
+            except psutil.Error:
+                continue  # a worker that just exited
+        return total
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval_s):
+            self.peak = max(self.peak, self.tree_rss())
+
+    def reset(self) -> None:
+        self.peak = self.tree_rss()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def _walk_with_stat(root: str) -> int:
+    """The floor for a rescan: visit every entry and stat every file, nothing else."""
+    count = 0
+    stack = [root]
+    while stack:
+        with os.scandir(stack.pop()) as entries:
+            for entry in entries:
+                if entry.is_dir(follow_symlinks=False):
+                    stack.append(entry.path)
+                else:
+                    entry.stat(follow_symlinks=False)
+                    count += 1
+    return count
+
+
+def _timed(fn: Any, repeat: int) -> list[float]:
+    samples = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        fn()
+        samples.append(time.perf_counter() - started)
+    return samples
+
+
+def _index_pass(engine: Any, roots: list[str], sampler: RssSampler) -> dict[str, Any]:
+    sampler.reset()
+    started = time.perf_counter()
+    summary = engine.index(roots)
+    seconds = time.perf_counter() - started
+    return {
+        "seconds": round(seconds, 1),
+        "files": summary.indexed,
+        "failed": summary.failed,
+        "chunks": summary.chunks,
+        "files_per_s": round(summary.indexed / seconds, 1),
+        "chunks_per_s": round(summary.chunks / seconds, 1),
+        "peak_rss_mb": round(sampler.peak / 2**20),
+        "rss_after_mb": round(sampler.tree_rss() / 2**20),
+    }
+
+
+def _raw_embedding(engine: Any, texts: list[str]) -> dict[str, Any]:
+    """The embedder alone on the pipeline's chunks, in the pipeline's batches.
+
+    A fixed random sample of RAW_SAMPLE chunks (in index order) keeps the run within its time
+    budget; it has the corpus' length distribution, and chunks/s is what is compared.
+    """
+    from desktop_app.engine.pipeline import PipelineConfig
+
+    keep = sorted(random.Random(0).sample(range(len(texts)), min(RAW_SAMPLE, len(texts))))
+    sample = [texts[i] for i in keep]
+    batch = PipelineConfig().embed_batch
+    embedder = engine.index_embedder
+    started = time.perf_counter()
+    for i in range(0, len(sample), batch):
+        embedder.embed_documents(sample[i : i + batch])
+    seconds = time.perf_counter() - started
+    return {
+        "chunks": len(sample),
+        "seconds": round(seconds, 1),
+        "chunks_per_s": round(len(sample) / seconds, 1),
+    }
+
+
+def _change_to_searchable(engine: Any, corpus: Path) -> dict[str, Any]:
+    """Edit files under the watcher; time until a keyword search returns the edited file."""
+    from desktop_app.engine.watcher import FolderWatcher
+
+    def on_changes(changed: set[str]) -> None:
+        engine.run_plan(engine.plan_paths(changed))
+
+    watcher = FolderWatcher(
+        engine.folders, on_changes, debounce_s=engine.settings["watch_debounce_s"]
+    )
+    watcher.start()
+    time.sleep(1.0)  # let the observer settle on 100 folders
+    targets = sorted(corpus.glob("folder-0[0-4]*/*.txt"))[:EDITS]
+    latencies: list[float] = []
+    missed = 0
+    try:
+        for n, path in enumerate(targets):
+            word = f"zebrafinch{n:03d}quokka"
+            with path.open("a", encoding="utf-8") as f:
+                f.write(f"\nA late note mentions {word}.\n")
+            saved = time.perf_counter()
+            deadline = saved + 30
+            while time.perf_counter() < deadline:
+                hits = engine.search(word, limit=1, mode="keyword").results
+                if hits and hits[0].path == str(path):
+                    latencies.append(time.perf_counter() - saved)
+                    break
+                time.sleep(0.02)
+            else:
+                missed += 1
+                _note(f"edit {n} not found in 30 s: {path}")
+    finally:
+        watcher.stop()
+    return {
+        "edits": len(targets),
+        "missed": missed,
+        "median_s": round(statistics.median(latencies), 2),
+        "p95_s": round(float(sorted(latencies)[int(0.95 * (len(latencies) - 1))]), 2),
+        "max_s": round(max(latencies), 2),
+        "debounce_s": engine.settings["watch_debounce_s"],
+    }
+
+
+def _note(message: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+def driver(corpus: Path, home: Path) -> dict[str, Any]:
+    """Everything that needs the app's own process; prints one JSON object."""
+    from desktop_app import paths
+    from desktop_app.engine.service import Engine
+    from desktop_app.engine.store import Store
+
+    paths.set_home(home)
+    sampler = RssSampler()
+    engine = Engine()
+    roots = engine.add_folders([corpus])
+    engine.index_embedder  # noqa: B018 - load the model before the clock starts, as the app does
+    _note("first pass")
+    first = _index_pass(engine, roots, sampler)
+    _note(f"first pass done: {first}")
+    texts = engine.store.chunks.to_arrow().column("text").to_pylist()
+    raw = _raw_embedding(engine, texts)
+
+    plan_times = _timed(lambda: engine.plan(roots), repeat=5)
+    leftover = engine.plan(roots)
+    walk_times = _timed(lambda: _walk_with_stat(str(corpus)), repeat=5)
+
+    # Second pass: same process, index deleted and rebuilt from nothing.
+    uri = engine.store_uri
+    engine.close()
+    Store.destroy(uri)
+    engine = Engine()
+    engine.index_embedder  # noqa: B018
+    _note("second pass")
+    second = _index_pass(engine, roots, sampler)
+    _note("watcher edits")
+    watch = _change_to_searchable(engine, corpus)
+    engine.close()
+    sampler.stop()
+    return {
+        "first_pass": first,
+        "second_pass": second,
+        "raw_embedding": raw,
+        "mean_chunk_chars": round(statistics.mean(len(t) for t in texts)),
+        "rescan": {
+            "plan_s": round(statistics.median(plan_times), 3),
+            "plan_found_work": len(leftover.new) + len(leftover.changed) + len(leftover.deleted),
+            "scandir_stat_s": round(statistics.median(walk_times), 3),
+        },
+        "change_to_searchable": watch,
+    }
+
+
+def _startup(home: Path) -> dict[str, Any]:
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    runs = []
+    for _ in range(STARTS):
+        done = subprocess.run(
+            [sys.executable, "-m", "desktop_app", "--data-dir", str(home), "gui", "--smoke-test"],
+            capture_output=True,
+            text=True,
+            env=env,
+            check=True,
+            timeout=300,
+        )
+        runs.append(json.loads(done.stdout.strip().splitlines()[-1]))
+    return {
+        key: round(statistics.median(r[key] for r in runs))
+        for key in ("window_shown_ms", "engine_ready_ms", "rss_mb")
+    } | {"runs": STARTS}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--files", type=int, default=10_000)
+    parser.add_argument("--driver", nargs=2, type=Path, metavar=("CORPUS", "HOME"))
+    args = parser.parse_args()
+    if args.driver:
+        print(json.dumps(driver(*args.driver)))
+        return
+
+    started = time.perf_counter()
+    corpus = WORK / f"corpus-{args.files}"
+    print(f"corpus: {corpus} ...", flush=True)
+    info = corpus10k.build(corpus, files=args.files)
+    home = WORK / "index-home"
+    shutil.rmtree(home, ignore_errors=True)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "tests.benchmarks.bench_indexing",
+            "--driver",
+            str(corpus),
+            str(home),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise SystemExit(f"driver failed:\n{done.stderr[-3000:]}")
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    startup = _startup(home)
+
+    first, second, raw = result["first_pass"], result["second_pass"], result["raw_embedding"]
+    overhead = 1 - first["chunks_per_s"] / raw["chunks_per_s"]
+    rescan = result["rescan"]
+    payload = {
+        "targets": TARGETS,
+        "corpus": info,
+        **result,
+        "pipeline_overhead": round(overhead, 3),
+        "rescan_ratio": round(rescan["plan_s"] / rescan["scandir_stat_s"], 1),
+        "leak_mb": second["rss_after_mb"] - first["rss_after_mb"],
+        "startup": startup,
+        "seconds": round(time.perf_counter() - started),
+    }
+    write_result("indexing", payload)
+    watch = result["change_to_searchable"]
+    rows = [
+        ("indexing files/s", f"{first['files_per_s']}", "-"),
+        (
+            "indexing chunks/s (raw embedder)",
+            f"{first['chunks_per_s']} ({raw['chunks_per_s']})",
+            "",
+        ),
+        ("pipeline overhead", f"{overhead:.1%}", f"<= {TARGETS['pipeline_overhead']:.0%}"),
+        (
+            "rescan 10K unchanged",
+            f"{rescan['plan_s']} s (scandir {rescan['scandir_stat_s']} s)",
+            f"<= {TARGETS['rescan_s']} s",
+        ),
+        ("peak RSS indexing", f"{first['peak_rss_mb']} MB", f"<= {TARGETS['peak_rss_mb']} MB"),
+        (
+            "RSS after pass 1 / 2",
+            f"{first['rss_after_mb']} / {second['rss_after_mb']} MB",
+            "no growth",
+        ),
+        (
+            "change to searchable",
+            f"median {watch['median_s']} s, p95 {watch['p95_s']} s",
+            f"median <= {TARGETS['change_to_searchable_median_s']} s",
+        ),
+        (
+            "start-up",
+            f"window {startup['window_shown_ms']} ms, engine {startup['engine_ready_ms']} ms",
+            "",
+        ),
+        ("idle RSS, window open", f"{startup['rss_mb']} MB", ""),
+    ]
+    for name, measured, target in rows:
+        print(f"{name:34} {measured:44} {target}")
+    print(f"total {payload['seconds']} s")
+
+
+if __name__ == "__main__":
+    main()
