@@ -136,6 +136,7 @@ BINARY_EXTENSIONS = frozenset(
     }
 )
 HASH_BLOCK = 1 << 20
+NOT_UTF8 = "name is not valid UTF-8"
 
 
 @dataclass(frozen=True)
@@ -200,6 +201,27 @@ class Exclusions:
         return bool(self.patterns) and self._spec.match_file(relative)
 
 
+def is_storable(path: str) -> bool:
+    """Whether the index can hold ``path``: its text columns are UTF-8.
+
+    On Linux a name is any bytes; Python hands the undecodable ones over as surrogate escapes,
+    which UTF-8 cannot encode (writing such a path made the whole index run fail).
+    """
+    try:
+        path.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def display_path(path: str) -> str:
+    """``path`` as valid UTF-8 for messages: undecodable bytes shown as ``\\xe9`` escapes.
+
+    Unlike "?" replacement, two different names never look the same, nor like a real name.
+    """
+    return os.fsencode(path).decode("utf-8", "backslashreplace")
+
+
 def is_within(path: str, root: str) -> bool:
     root = root.rstrip(os.sep) or os.sep
     return path == root or path.startswith(root + os.sep) or root == os.sep
@@ -217,7 +239,7 @@ def walk(
     for root in roots:
         root = os.path.abspath(root)
         if not os.path.isdir(root):
-            errors.append((root, "folder not found"))
+            errors.append((display_path(root), "folder not found"))
             continue
         visited: set[tuple[int, int]] = set()
         stack = [root]
@@ -232,13 +254,13 @@ def walk(
                 with os.scandir(folder) as entries:
                     items = list(entries)
             except OSError as exc:
-                errors.append((folder, f"cannot read folder: {exc.strerror or exc}"))
+                errors.append((display_path(folder), f"cannot read folder: {exc.strerror or exc}"))
                 continue
             for entry in items:
                 try:
                     yield from _visit(entry, root, exclusions, follow_symlinks, stack, errors)
                 except OSError as exc:
-                    errors.append((entry.path, f"cannot read: {exc.strerror or exc}"))
+                    errors.append((display_path(entry.path), f"cannot read: {exc.strerror or exc}"))
 
 
 def _visit(
@@ -260,10 +282,8 @@ def _visit(
         return  # sockets, fifos, devices
     if exclusions.skip_file(entry.name, relative):
         return
-    try:
-        entry.path.encode("utf-8")
-    except UnicodeEncodeError:
-        errors.append((entry.path.encode("utf-8", "replace").decode(), "name is not valid UTF-8"))
+    if not is_storable(entry.path):
+        errors.append((display_path(entry.path), NOT_UTF8))
         return
     st = entry.stat(follow_symlinks=follow_symlinks)
     if stat.S_ISREG(st.st_mode):
@@ -295,11 +315,18 @@ def make_plan(
     in_scope: Callable[[str], bool],
     hasher: Callable[[str], str] = hash_file,
 ) -> Plan:
-    """Compare what is on disk with the manifest, for manifest paths where ``in_scope``."""
+    """Compare what is on disk with the manifest, for manifest paths where ``in_scope``.
+
+    A path the index cannot store (not valid UTF-8) becomes an error here, whoever found it:
+    ``walk`` reports such names itself, but single paths (``stat_file``, the watcher's) did not.
+    """
     plan = Plan()
     seen: set[str] = set()
     candidates: list[FileInfo] = []
     for info in files:
+        if not is_storable(info.path):
+            plan.errors.append((display_path(info.path), NOT_UTF8))
+            continue
         seen.add(info.path)
         record = manifest.get(info.path)
         if record is None:

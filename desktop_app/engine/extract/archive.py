@@ -26,6 +26,14 @@ from desktop_app.engine.extract.base import ExtractionError, Limits
 log = logging.getLogger(__name__)
 
 MAX_MEMBERS: Final = 50_000
+# Zip-bomb ratio (Apache POI's rule): a member that declares more than RATIO_GRACE_BYTES may
+# inflate to at most MAX_MEMBER_RATIO times its compressed size. ``Limits.max_unzipped`` (1 GB
+# at the default file size) bounds the inflated bytes, not what parsing them costs: a 128 KB ODT
+# whose content.xml is 50 MB of short paragraphs took 12 s and 600 MB of worker memory to parse,
+# and at the cap it would take minutes and gigabytes. Real documents inflate 3-20x, bombs
+# 1000x; small, very repetitive parts are normal, hence the grace size.
+MAX_MEMBER_RATIO: Final = 100
+RATIO_GRACE_BYTES: Final = 4 << 20
 READ_CHUNK: Final = 1 << 20
 _ENTITY_DECLS: Final = (
     b"<!ENTITY",
@@ -56,7 +64,7 @@ def open_zip(path: Path, limits: Limits) -> zipfile.ZipFile:
 
 
 def check_zip(archive: zipfile.ZipFile, limits: Limits) -> None:
-    """Refuse archives whose declared uncompressed size or member count is too big."""
+    """Refuse archives whose declared size, member count or inflation ratio is too big."""
     members = archive.infolist()
     if len(members) > MAX_MEMBERS:
         raise ExtractionError("too_large", f"archive has {len(members)} members")
@@ -66,6 +74,14 @@ def check_zip(archive: zipfile.ZipFile, limits: Limits) -> None:
             "too_large",
             f"archive unpacks to {total} bytes, more than the {limits.max_unzipped} allowed",
         )
+    for info in members:
+        size = info.file_size
+        if size > RATIO_GRACE_BYTES and size > MAX_MEMBER_RATIO * info.compress_size:
+            raise ExtractionError(
+                "too_large",
+                f"archive member {info.filename!r} inflates {size} bytes from "
+                f"{info.compress_size} (a zip bomb?)",
+            )
 
 
 def check_zip_file(path: Path, limits: Limits) -> None:
