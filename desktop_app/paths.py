@@ -8,6 +8,7 @@ time: a directory is made (user-only permissions) only when :func:`ensure_dir` i
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 from pathlib import Path
@@ -100,6 +101,20 @@ def bundled_models_dir() -> Path:
 
 
 def ensure_dir(path: Path) -> Path:
-    """Create ``path`` (and parents) readable by the user only; return it."""
-    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    """Create ``path`` and its missing parents readable by the user only (0700); return it.
+
+    ``Path.mkdir(mode, parents=True)`` gives the mode to the last folder only; the parents it
+    creates get the umask's default (usually 0755), so a fresh ``--data-dir`` or
+    ``~/.local/share`` would be listable by everyone. Each missing level is made here instead.
+    Folders that already exist are left as they are: their mode is the user's choice.
+    """
+    missing = []
+    current = path
+    while not os.path.lexists(current) and current.parent != current:
+        missing.append(current)
+        current = current.parent
+    for folder in reversed(missing):
+        with contextlib.suppress(FileExistsError):  # made meanwhile by another thread
+            folder.mkdir(mode=0o700)
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)  # raises if a file is in the way
     return path

@@ -4,7 +4,8 @@ A model is hundreds of megabytes over a home connection, so a download must surv
 connection and an app restart: bytes go to ``<dest>.part`` and a later attempt continues with an
 HTTP ``Range`` request. Nothing reaches ``dest`` unless its size and sha256 match the pinned
 values; a mismatch deletes the partial file so a bad mirror cannot poison the next attempt.
-Only HTTPS is allowed, except plain HTTP to this machine (tests run a local server).
+Only HTTPS is allowed, except plain HTTP to this machine (tests run a local server), for the
+first URL and for every redirect; a download without a sha256 pin is refused before connecting.
 """
 
 from __future__ import annotations
@@ -13,12 +14,14 @@ import hashlib
 import http.client
 import ipaddress
 import logging
+import re
 import threading
 import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable
 from pathlib import Path
+from typing import IO
 from urllib.parse import urlsplit
 
 log = logging.getLogger(__name__)
@@ -35,6 +38,10 @@ class DownloadCancelled(DownloadError):
     """Cancelled by the caller; the partial file is kept so the next attempt resumes."""
 
 
+class DownloadRefused(DownloadError):
+    """Refused before (or instead of) connecting: a URL or pin that is not safe. Never retried."""
+
+
 def check_url(url: str) -> None:
     """Refuse anything but HTTPS (or HTTP to loopback, for local servers and tests)."""
     parts = urlsplit(url)
@@ -47,7 +54,43 @@ def check_url(url: str) -> None:
                 return
         except ValueError:
             pass
-    raise DownloadError(f"{url}: only https:// downloads are allowed")
+    raise DownloadRefused(f"{url}: only https:// downloads are allowed")
+
+
+_SHA256 = re.compile(r"[0-9a-fA-F]{64}")
+
+
+def check_pin(sha256: str) -> None:
+    """Refuse a download without a real sha256 pin: nothing unverified may be installed."""
+    if not _SHA256.fullmatch(sha256 or ""):
+        raise DownloadRefused(f"no valid sha256 pin ({sha256!r}); refusing to download")
+
+
+class _CheckedRedirects(urllib.request.HTTPRedirectHandler):
+    """Follow a redirect only to a URL :func:`check_url` allows.
+
+    Model hosts redirect to CDNs; urllib would follow an ``https://`` URL to ``http://`` (or
+    anything) without asking, which would bypass the scheme check made on the first URL.
+    """
+
+    def redirect_request(
+        self,
+        req: urllib.request.Request,
+        fp: IO[bytes],
+        code: int,
+        msg: str,
+        headers: http.client.HTTPMessage,
+        newurl: str,
+    ) -> urllib.request.Request | None:
+        try:
+            check_url(newurl)
+        except DownloadRefused:
+            fp.close()  # urllib leaves the redirect response open when this raises
+            raise
+        return super().redirect_request(req, fp, code, msg, headers, newurl)
+
+
+_OPENER = urllib.request.build_opener(_CheckedRedirects)
 
 
 def sha256_file(path: Path) -> str:
@@ -75,6 +118,7 @@ def download(
     failures are retried ``retries`` times, each resuming where the last stopped.
     """
     check_url(url)
+    check_pin(sha256)
     dest = Path(dest)
     dest.parent.mkdir(parents=True, exist_ok=True)
     part = dest.with_name(dest.name + ".part")
@@ -83,7 +127,7 @@ def download(
         try:
             _fetch(url, part, size, progress, cancel, timeout)
             break
-        except DownloadCancelled:
+        except (DownloadCancelled, DownloadRefused):
             raise
         except (OSError, http.client.HTTPException, DownloadError) as exc:
             attempt += 1
@@ -126,8 +170,9 @@ def _fetch(
     if offset:
         request.add_header("Range", f"bytes={offset}-")
     try:
-        # The scheme was checked by check_url: https, or http to loopback only.
-        response = urllib.request.urlopen(request, timeout=timeout)  # noqa: S310
+        # The scheme was checked by check_url: https, or http to loopback only; the opener
+        # checks every redirect the same way.
+        response = _OPENER.open(request, timeout=timeout)
     except urllib.error.HTTPError as exc:
         if exc.code == 416 and offset:  # our partial file is bigger than the resource: restart
             part.unlink()

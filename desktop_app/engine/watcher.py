@@ -10,6 +10,13 @@ nothing.
 Native events (inotify, FSEvents, ReadDirectoryChangesW) are used where available; when the
 native observer cannot start (for example, the inotify watch limit is reached) the watcher
 falls back to polling. A watched folder that disappears is reported, not a crash.
+
+Two things keep a storm (an unzip, a checkout of 100,000 files) from costing unbounded memory
+or losing changes. The dirty set holds at most ``max_pending`` paths: beyond that it collapses
+to the watched folders the paths are under, and the planner walks those folders whole, which
+finds every change at the cost of a scan (the same scan as at start-up). And when the kernel's
+event queue overflows (inotify drops events beyond ``fs.inotify.max_queued_events``), the
+events that were lost cannot be known, so every watched folder is marked dirty the same way.
 """
 
 from __future__ import annotations
@@ -25,6 +32,34 @@ log = logging.getLogger(__name__)
 
 ChangeHandler = Callable[[set[str]], None]
 ProblemHandler = Callable[[str, str], None]
+
+#: Dirty paths kept one by one; past this the set collapses to the folders (about 200 bytes a
+#: path, so a few MB at most, and a re-stat of this many paths costs about what a walk does).
+MAX_PENDING = 10_000
+
+
+class _OverflowListener(logging.Handler):
+    """Hears watchdog report a kernel event-queue overflow and has the folders rescanned.
+
+    watchdog does not pass an overflow to event handlers: it logs it (and, on inotify, rebuilds
+    its watches), so the log record is the only signal it gives. Matching the record rather
+    than hooking watchdog's internals keeps this working across watchdog versions; a version
+    that words it differently only loses the rescan, never the watcher.
+    """
+
+    def __init__(self, watcher: FolderWatcher) -> None:
+        super().__init__(logging.WARNING)
+        self._watcher = watcher
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if "overflow" in record.getMessage().lower():
+            self._watcher.events_lost()
+
+
+def is_within(path: str, root: str) -> bool:
+    """``path`` is ``root`` or below it (scanner's rule; not imported: scanner pulls numpy)."""
+    root = root.rstrip(os.sep) or os.sep
+    return path == root or path.startswith(root + os.sep) or root == os.sep
 
 
 class _Collector:
@@ -54,6 +89,7 @@ class FolderWatcher:
         max_wait_s: float = 5.0,
         on_problem: ProblemHandler | None = None,
         force_polling: bool = False,
+        max_pending: int = MAX_PENDING,
     ) -> None:
         self.roots = [os.path.abspath(r) for r in roots]
         self.on_changes = on_changes
@@ -61,8 +97,17 @@ class FolderWatcher:
         self.debounce_s = debounce_s
         self.max_wait_s = max_wait_s
         self.force_polling = force_polling
+        self.max_pending = max(1, max_pending)
         self.polling = False
+        #: Counters for diagnostics and the load tests: the largest dirty set held, how often
+        #: it collapsed to whole folders, and how many event-queue overflows were heard.
+        self.peak_pending = 0
+        self.collapses = 0
+        self.overflows = 0
         self._dirty: set[str] = set()
+        #: Roots whose whole tree is dirty: paths under them need not be kept one by one.
+        self._whole: set[str] = set()
+        self._overflow_listener = _OverflowListener(self)
         self._first_event = 0.0
         self._last_event = 0.0
         self._cond = threading.Condition()
@@ -75,11 +120,55 @@ class FolderWatcher:
         """Record changed paths (called from watchdog's thread)."""
         with self._cond:
             now = time.monotonic()
+            was_empty = not self._dirty
+            if was_empty:
+                self._first_event = now
+            if self._whole:
+                self._dirty.update(p for p in paths if not self._in_whole(p))
+            else:
+                self._dirty.update(paths)
+            if len(self._dirty) > self.max_pending:
+                log.info("over %d changed paths: rescanning their folders", self.max_pending)
+                self._collapse(self._dirty)
+            self.peak_pending = max(self.peak_pending, len(self._dirty))
+            self._last_event = now
+            if was_empty:
+                # Only the first change wakes the delivery thread; from then on it checks the
+                # quiet period on its own. Waking it on every event of a storm cost a thread
+                # switch per event and let watchdog's queue fall seconds behind.
+                self._cond.notify()
+
+    def events_lost(self) -> None:
+        """Changes happened that no event reported (a queue overflow): rescan every folder."""
+        with self._cond:
+            if self._whole.issuperset(self.roots):
+                return  # already rescanning everything (watchdog reports one overflow twice)
+            log.warning("file events were lost (event queue overflow); rescanning the folders")
+            self.overflows += 1
+            now = time.monotonic()
             if not self._dirty:
                 self._first_event = now
-            self._dirty.update(paths)
+            self._collapse(self.roots)
             self._last_event = now
             self._cond.notify()
+
+    def _in_whole(self, path: str) -> bool:
+        return any(is_within(path, root) for root in self._whole)
+
+    def _collapse(self, paths: Iterable[str]) -> None:
+        """Replace the dirty set by the roots ``paths`` lie under (their whole trees).
+
+        Never a path is dropped without a dirty folder above it: the planner walks a dirty
+        folder and re-stats everything in it, deletions included. Whole roots, not parent
+        folders: a walk from the root applies the exclusion patterns exactly as a full scan.
+        """
+        roots = {root for path in paths for root in self.roots if is_within(path, root)}
+        # Paths outside every root (the observer reports none; the engine ignores them) are
+        # kept as they are, so nothing is lost whoever handles the changes.
+        outside = {p for p in self._dirty if not any(is_within(p, r) for r in self.roots)}
+        self._whole |= roots
+        self._dirty = outside | self._whole
+        self.collapses += 1
 
     @property
     def pending(self) -> int:
@@ -87,6 +176,7 @@ class FolderWatcher:
             return len(self._dirty)
 
     def start(self) -> None:
+        logging.getLogger("watchdog").addHandler(self._overflow_listener)
         self._observer = self._make_observer(self.force_polling)
         try:
             self._schedule_all(self._observer)
@@ -134,6 +224,7 @@ class FolderWatcher:
                     self._cond.wait(timeout=self.debounce_s / 4)
                     continue
                 batch, self._dirty = self._dirty, set()
+                self._whole = set()
             try:
                 self.on_changes(batch)
             except Exception:  # a failing handler must not kill the watcher
@@ -156,6 +247,7 @@ class FolderWatcher:
                 self.mark([root])  # rescan it: anything may have changed meanwhile
 
     def stop(self) -> None:
+        logging.getLogger("watchdog").removeHandler(self._overflow_listener)
         self._stop.set()
         with self._cond:
             self._cond.notify_all()
