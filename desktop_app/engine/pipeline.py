@@ -10,7 +10,8 @@ Three stages overlap so the CPU-bound embedding never waits on disk or on LanceD
 Pause holds the embedding stage between batches (extraction stops too, once its queue is
 full); cancel stops all three. Whatever was committed is complete: a file's chunks and its
 manifest row go in the same batch, so an interrupted run simply resumes with the files that
-were not committed.
+were not committed. A write that fails (a full disk: :class:`~store.DiskFullError`) stops the
+run with that error; the batches committed before it stay, and the next run resumes.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ from desktop_app.engine.store import (
     FileRecord,
     FileUpdate,
     Store,
+    StoreError,
     chunk_data_from_rows,
 )
 
@@ -430,6 +432,15 @@ class Pipeline:
             if due and (pending or deleted) and not errors:
                 try:
                     self.store.apply(pending, deleted)
+                    # Compaction here, not only at the end of the run: a first run over a
+                    # large folder makes thousands of commits, and every cache lookup scans
+                    # every fragment they leave.
+                    self.store.maybe_optimize()
+                except StoreError as exc:
+                    # A full disk: the caller shows the message. Not logged, since the log
+                    # file is usually on that same full disk.
+                    errors.append(exc)
+                    self._cancel.set()
                 except Exception as exc:
                     log.exception("index write failed")
                     errors.append(exc)

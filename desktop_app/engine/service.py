@@ -37,6 +37,7 @@ from desktop_app.engine.store import (
     STATUS_FAILED,
     STATUS_INDEXED,
     STATUS_SKIPPED,
+    DiskFullError,
     DoctorReport,
     Store,
     StoreError,
@@ -164,8 +165,9 @@ class Engine:
             if path not in current:
                 current.append(path)
             added.append(path)
-        self.settings.set("folders", current)
-        self.settings.save()
+        if current != self.folders:  # re-indexing a known folder writes nothing (a full disk)
+            self.settings.set("folders", current)
+            self.settings.save()
         return added
 
     def set_folder_paused(self, folder: str | os.PathLike[str], paused: bool) -> None:
@@ -360,17 +362,23 @@ class Engine:
     ) -> DoctorReport:
         """Check the index; with ``repair``, fix it by re-indexing what is inconsistent.
 
-        An index that cannot be opened at all (damaged tables, another model) is rebuilt from
-        the files when repairing; settings are never touched.
+        An index that cannot be opened or read (a missing or truncated data file, a missing
+        table, another schema or model) is rebuilt from the files when repairing: its vectors
+        cannot be trusted, and the files are the source of truth. Settings (folders included)
+        live outside the index and are never touched. A full disk is not damage: it is raised
+        as is, so a repair never throws away an index that only needs space.
         """
         try:
             report = self.store.doctor()
+        except DiskFullError:
+            raise
         except StoreError as exc:
             if not repair:
                 report = DoctorReport(problems=[str(exc)])
                 return report
             log.warning("rebuilding the index: %s", exc)
-            self._store = None
+            with self._lock:
+                self._store = None
             Store.destroy(self.store_uri)
             self.index(progress=progress)
             return self.store.doctor()
