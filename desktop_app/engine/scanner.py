@@ -233,11 +233,19 @@ def walk(
     *,
     follow_symlinks: bool = False,
     errors: list[tuple[str, str]] | None = None,
+    base: str | None = None,
 ) -> Iterator[FileInfo]:
-    """Every candidate file under ``roots``; problems are appended to ``errors``, never raised."""
+    """Every candidate file under ``roots``; problems are appended to ``errors``, never raised.
+
+    Exclusion patterns are matched relative to ``base`` (default: each root). Walking a
+    subfolder of an indexed folder (the watcher's dirty folders) must pass the indexed folder
+    as ``base``: a pattern anchored there (``/drafts/``) would otherwise match the subfolder's
+    own ``drafts`` and drop files that are indexed.
+    """
     errors = errors if errors is not None else []
     for root in roots:
         root = os.path.abspath(root)
+        anchor = os.path.abspath(base) if base is not None else root
         if not os.path.isdir(root):
             errors.append((display_path(root), "folder not found"))
             continue
@@ -258,7 +266,7 @@ def walk(
                 continue
             for entry in items:
                 try:
-                    yield from _visit(entry, root, exclusions, follow_symlinks, stack, errors)
+                    yield from _visit(entry, anchor, exclusions, follow_symlinks, stack, errors)
                 except OSError as exc:
                     errors.append((display_path(entry.path), f"cannot read: {exc.strerror or exc}"))
 

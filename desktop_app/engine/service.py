@@ -229,7 +229,8 @@ class Engine:
                 continue  # outside the folders, or the whole folder is gone (keep its index)
             scope.append(path)
             if os.path.isdir(path) and (follow or not os.path.islink(path)):
-                for info in walk([path], exclusions, follow_symlinks=follow, errors=errors):
+                found = walk([path], exclusions, follow_symlinks=follow, errors=errors, base=root)
+                for info in found:
                     if _included(info.path, root, exclusions):
                         files[info.path] = info
             elif os.path.isfile(path) and _included(path, root, exclusions):

@@ -130,3 +130,23 @@ def test_first_run_hashes_nothing() -> None:
         hasher=lambda p: (_ for _ in ()).throw(AssertionError("hashed")),
     )
     assert len(plan.new) == 100
+
+
+def test_walking_a_subfolder_matches_patterns_from_the_indexed_folder(tmp_path: Path) -> None:
+    """The watcher walks dirty subfolders; a root-anchored pattern must keep its meaning."""
+    for name in ("drafts/top.txt", "projects/drafts/deep.txt", "projects/plan.txt"):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text("x")
+    anchored = Exclusions(["/drafts/"])
+    everything = {f.path for f in walk([str(tmp_path)], anchored)}
+    assert everything == {
+        str(tmp_path / "projects/drafts/deep.txt"),
+        str(tmp_path / "projects/plan.txt"),
+    }
+    projects = str(tmp_path / "projects")
+    from_root = {f.path for f in walk([projects], anchored, base=str(tmp_path))}
+    assert from_root == everything
+    # Without the base the subfolder's own drafts/ would match "/drafts/": the bug this guards.
+    assert str(tmp_path / "projects/drafts/deep.txt") not in {
+        f.path for f in walk([projects], anchored)
+    }
