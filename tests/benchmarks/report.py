@@ -71,8 +71,11 @@ def _embedding(data: dict[str, Any]) -> list[str]:
         "",
         f"all-MiniLM-L6-v2 on {data['chunks']} chunks of Python's documentation "
         f"(`pydoc_data.topics`, cut by the app's chunker; {data['mean_tokens']} tokens on "
-        f"average), {data['threads']} threads on both sides, median of {data['rounds']} "
-        "interleaved rounds. Ours: the app's `Embedder` (llama-cpp-python, GGUF F16, its default "
+        f"average), {data['threads']} threads on both sides, median of the "
+        f"{data.get('rounds_clean', data['rounds'])} clean rounds of "
+        f"{data.get('rounds_run', data['rounds'])} interleaved ones (clean: other processes "
+        "took at most 10% of the CPU; a round that was not is retaken). "
+        "Ours: the app's `Embedder` (llama-cpp-python, GGUF F16, its default "
         f"settings). Peer: sentence-transformers {versions['sentence_transformers']} on torch "
         f"{versions['torch']} (batch size {data.get('peer_batch_size')}), in its own venv. "
         "Useful GFLOP/s counts only the matmuls MiniLM needs for the real token counts "
