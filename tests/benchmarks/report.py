@@ -118,8 +118,9 @@ def _embedding(data: dict[str, Any]) -> list[str]:
         )
     lines += [
         "",
-        f"Run time {data['run_s']} s, of which {data.get('quiet_wait_s', 0)} s waiting for "
-        f"other processes to leave the CPU; 1-min load average before / after "
+        f"Run time {data['run_s']} s, of which {data.get('quiet_wait_s', 0)} s checking (and "
+        "waiting) that other processes had left the CPU before each sample; 1-min load "
+        "average before / after "
         f"{data.get('load_average_1min')}.",
     ]
     if data.get("not_tried"):
