@@ -455,12 +455,14 @@ class Lever:
     threads: int = 0
     batch_tokens: int = 0
     sort_by_length: bool = False
+    flash_attention: bool = True
 
 
 def levers(threads: int) -> list[Lever]:
     other = 1 if threads > 1 else 2
-    rows = [Lever(f"default: F16, {threads} threads, one text per decode")]
+    rows = [Lever(f"default: F16, {threads} threads, flash attention, one text per decode")]
     rows.append(Lever(f"{other} thread{'s' if other > 1 else ''}", threads=other))
+    rows.append(Lever("flash attention off (llama-cpp-python's default)", flash_attention=False))
     rows += [Lever(f"weights {w.upper()}", weights=w) for w in WEIGHT_TYPES if w != "f16"]
     rows += [Lever(f"batch_tokens {b}", batch_tokens=b) for b in BATCH_TOKENS]
     rows += [
@@ -503,6 +505,7 @@ class Embedders:
                 self.files[lever.weights],
                 threads=lever.threads or self.threads,
                 batch_tokens=lever.batch_tokens,
+                flash_attention=lever.flash_attention,
             )
         return self._open[lever]
 

