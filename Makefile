@@ -9,7 +9,7 @@ MODEL  := resources/models/all-MiniLM-L6-v2.F16.gguf
 
 PACKAGE_STAMP := $(VENV)/.installed-package
 
-.PHONY: setup run test soak lint bench screenshot package package-test clean
+.PHONY: setup run test soak lint bench bench-blas screenshot package package-test clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -38,6 +38,12 @@ bench: setup
 	$(BIN)/python -m tests.benchmarks.bench_embedding
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m tests.benchmarks.bench_indexing
 	$(BIN)/python -m tests.benchmarks.bench_search
+	$(BIN)/python -m tests.benchmarks.report
+
+# The BLAS-build lever of the embedding benchmark: rebuilds llama-cpp-python (about 10 minutes)
+# against OpenBLAS (Debian: libopenblas-dev), so it is not part of `make bench`.
+bench-blas: setup
+	$(BIN)/python -m tests.benchmarks.bench_blas
 	$(BIN)/python -m tests.benchmarks.report
 
 # The README's picture of the real window, rendered offscreen (no display needed).

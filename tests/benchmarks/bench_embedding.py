@@ -13,11 +13,11 @@ run, so the ratio is not spoiled by the machine's mood between two runs (it is s
   are quoted; the two sides must also agree (mean cosine).
 * A roofline: numpy sgemm GFLOP/s at the same thread count against the matmul FLOPs MiniLM
   needs for the real token counts, so "fast" and "slow" have an absolute scale.
-* Levers (threads, weight type, multi-sequence batches, length-sorted batches) are measured on a
-  subset in the same run, each with its cosine against the stored sentence-transformers
-  reference vectors, so a faster setting is only proposed if it is still the same model.
-
-Not tried: rebuilding llama-cpp-python against a BLAS backend (over 10 minutes of both cores).
+* Levers (threads, flash attention, weight type, multi-sequence batches, length-sorted batches)
+  are measured on a subset in the same run, each with its cosine against the stored
+  sentence-transformers reference vectors, so a faster setting is only proposed if it is still
+  the same model. The BLAS-build lever needs a 10-minute rebuild and has its own benchmark
+  (bench_blas.py, ``make bench-blas``).
 
 Usage: python -m tests.benchmarks.bench_embedding [--rounds 3] [--lever-chunks 16]
     [--lever-passes 4] [--chunks 500] [--quiet-budget 120] [--setup-only]
@@ -687,9 +687,6 @@ def run(
         "lever_chunks": len(subset),
         "lever_passes": lever_passes,
         "levers": table,
-        "not_tried": [
-            "llama-cpp-python rebuilt against a BLAS backend (a >10 min build on both cores)"
-        ],
         "versions": {
             "torch": peer.info["torch"],
             "sentence_transformers": peer.info["sentence_transformers"],

@@ -123,8 +123,6 @@ def _embedding(data: dict[str, Any]) -> list[str]:
         "average before / after "
         f"{data.get('load_average_1min')}.",
     ]
-    if data.get("not_tried"):
-        lines += ["", "Not tried: " + "; ".join(data["not_tried"]) + "."]
     return lines
 
 
@@ -169,7 +167,35 @@ def _indexing(data: dict[str, Any]) -> list[str]:
     ]
 
 
-SECTIONS = {"embedding": _embedding, "indexing": _indexing, "search": _search}
+def _blas(data: dict[str, Any]) -> list[str]:
+    """The optional BLAS-build lever (``make bench-blas``)."""
+    lines = [
+        "## Embedding lever: a BLAS build of llama.cpp",
+        "",
+        f"Run: {_machine(data['machine'])}. `make bench-blas` "
+        f"(`python -m tests.benchmarks.bench_blas`; not in `make bench`: the build alone takes "
+        f"about 10 minutes). llama-cpp-python rebuilt with `{data['cmake_args']}` against "
+        f"Debian's OpenBLAS; the same Embedder on {data['chunks']} of the benchmark's chunks, "
+        f"{data['threads']} threads, each variant in a fresh process, {data['rounds']} "
+        "interleaved rounds of 2 passes, median.",
+        "",
+        "| variant | chunks/s | vs default | passes |",
+        "|---|---|---|---|",
+    ]
+    for row in data["variants"]:
+        lines.append(
+            f"| {row['variant']} | {row['chunks_per_s']} | {row['vs_default']} | "
+            f"{', '.join(str(v) for v in row['passes_chunks_per_s'])} |"
+        )
+    return lines
+
+
+SECTIONS = {
+    "embedding": _embedding,
+    "blas": _blas,
+    "indexing": _indexing,
+    "search": _search,
+}
 
 
 def main() -> None:
