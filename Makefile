@@ -9,7 +9,7 @@ MODEL  := resources/models/all-MiniLM-L6-v2.F16.gguf
 
 PACKAGE_STAMP := $(VENV)/.installed-package
 
-.PHONY: setup run test soak lint bench bench-blas screenshot package package-test clean
+.PHONY: setup run test soak lint bench bench-builds screenshot package package-test clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -40,10 +40,10 @@ bench: setup
 	$(BIN)/python -m tests.benchmarks.bench_search
 	$(BIN)/python -m tests.benchmarks.report
 
-# The BLAS-build lever of the embedding benchmark: rebuilds llama-cpp-python (about 10 minutes)
-# against OpenBLAS (Debian: libopenblas-dev), so it is not part of `make bench`.
-bench-blas: setup
-	$(BIN)/python -m tests.benchmarks.bench_blas
+# The build-option levers of the embedding benchmark: llama-cpp-python rebuilt with OpenBLAS
+# (Debian: libopenblas-dev) and without OpenMP, about 10 minutes each, so not in `make bench`.
+bench-builds: setup
+	$(BIN)/python -m tests.benchmarks.bench_builds
 	$(BIN)/python -m tests.benchmarks.report
 
 # The README's picture of the real window, rendered offscreen (no display needed).

@@ -167,15 +167,16 @@ def _indexing(data: dict[str, Any]) -> list[str]:
     ]
 
 
-def _blas(data: dict[str, Any]) -> list[str]:
-    """The optional BLAS-build lever (``make bench-blas``)."""
+def _builds(data: dict[str, Any]) -> list[str]:
+    """The optional build-option levers (``make bench-builds``)."""
+    builds = "; ".join(f"{name}: `{args}`" for name, args in data["builds"].items())
     lines = [
-        "## Embedding lever: a BLAS build of llama.cpp",
+        "## Embedding levers: other builds of llama.cpp",
         "",
-        f"Run: {_machine(data['machine'])}. `make bench-blas` "
-        f"(`python -m tests.benchmarks.bench_blas`; not in `make bench`: the build alone takes "
-        f"about 10 minutes). llama-cpp-python rebuilt with `{data['cmake_args']}` against "
-        f"Debian's OpenBLAS; the same Embedder on {data['chunks']} of the benchmark's chunks, "
+        f"Run: {_machine(data['machine'])}. `make bench-builds` "
+        "(`python -m tests.benchmarks.bench_builds`; not in `make bench`: each build takes about "
+        f"10 minutes). llama-cpp-python rebuilt with other ggml options ({builds}; BLAS is "
+        f"Debian's OpenBLAS); the same Embedder on {data['chunks']} of the benchmark's chunks, "
         f"{data['threads']} threads, each variant in a fresh process, {data['rounds']} "
         "interleaved rounds of 2 passes, median.",
         "",
@@ -192,7 +193,7 @@ def _blas(data: dict[str, Any]) -> list[str]:
 
 SECTIONS = {
     "embedding": _embedding,
-    "blas": _blas,
+    "builds": _builds,
     "indexing": _indexing,
     "search": _search,
 }

@@ -1,18 +1,21 @@
-"""The BLAS lever: llama-cpp-python rebuilt with ggml's OpenBLAS backend, against the app's build.
+"""Build-option levers: llama-cpp-python rebuilt with other ggml options, against the app's build.
 
-Not part of ``make bench``: the rebuild takes about 10 minutes of both cores, so it has its own
-target, ``make bench-blas``. It needs OpenBLAS's headers (Debian: ``libopenblas-dev``). The
-wheel is built once into ``.work/blas-wheel`` (pip's own cache would hand back the plain build,
-its key ignores CMAKE_ARGS) and unpacked into ``.work/blas-pkg``, which a worker process puts
-first on its path; the app's venv is never touched.
+Not part of ``make bench``: each rebuild takes about 10 minutes of both cores, so they have
+their own target, ``make bench-builds``. The builds:
+
+* ``blas``: ggml's OpenBLAS backend (needs OpenBLAS's headers; Debian: ``libopenblas-dev``),
+  which hands large matmuls to sgemm;
+* ``no-openmp``: ggml's own thread pool instead of OpenMP's, whose barriers spin.
+
+Each wheel is built once into ``.work/build-<name>/wheel`` (pip's own cache would hand back the
+plain build: its key ignores CMAKE_ARGS) and unpacked next to it; a worker process puts that
+folder first on its path, so the app's venv is never touched.
 
 Variants, each in a fresh worker process, rounds interleaved so the machine's mood falls on all
-of them alike: the app's build and default Embedder (F16, flash attention); the BLAS build with
-F32 weights (ggml hands F32 matmuls straight to sgemm) and F16 weights (converted to F32 per
-call); and the BLAS build with OpenMP's default spin-waiting, whose threads fight OpenBLAS's
-own.
+of them alike. For BLAS, F32 weights go straight to sgemm while F16 ones are converted per call,
+and OpenMP's spin-waiting threads fight OpenBLAS's own, so both are shown.
 
-Usage: python -m tests.benchmarks.bench_blas [--rounds 3] [--chunks 60]
+Usage: python -m tests.benchmarks.bench_builds [--rounds 3] [--chunks 60]
 """
 
 from __future__ import annotations
@@ -30,52 +33,61 @@ from typing import Any
 from tests.benchmarks.bench_embedding import CHUNKS_FILE, WORK, gguf_files
 from tests.benchmarks.common import write_result
 
-WHEEL_DIR = WORK / "blas-wheel"
-PACKAGE_DIR = WORK / "blas-pkg"
-CMAKE_ARGS = "-DGGML_BLAS=ON -DGGML_BLAS_VENDOR=OpenBLAS"
-#: name -> (BLAS build?, weight type, extra environment)
-VARIANTS: dict[str, tuple[bool, str, dict[str, str]]] = {
-    "app build, F16 (default)": (False, "f16", {}),
-    "BLAS build, F32, OpenMP passive wait": (True, "f32", {"OMP_WAIT_POLICY": "passive"}),
-    "BLAS build, F16, OpenMP passive wait": (True, "f16", {"OMP_WAIT_POLICY": "passive"}),
-    "BLAS build, F32, OpenMP spin wait": (True, "f32", {}),
+#: build name -> CMAKE_ARGS
+BUILDS = {
+    "blas": "-DGGML_BLAS=ON -DGGML_BLAS_VENDOR=OpenBLAS",
+    "no-openmp": "-DGGML_OPENMP=OFF",
+}
+#: variant -> (build, or None for the app's own; weight type; extra environment)
+VARIANTS: dict[str, tuple[str | None, str, dict[str, str]]] = {
+    "app build, F16 (default)": (None, "f16", {}),
+    "BLAS build, F32, OpenMP passive wait": ("blas", "f32", {"OMP_WAIT_POLICY": "passive"}),
+    "BLAS build, F16, OpenMP passive wait": ("blas", "f16", {"OMP_WAIT_POLICY": "passive"}),
+    "BLAS build, F32, OpenMP spin wait": ("blas", "f32", {}),
+    "ggml thread pool instead of OpenMP, F16": ("no-openmp", "f16", {}),
 }
 
 
-def ensure_blas_build() -> float | None:
-    """Build and unpack the BLAS wheel unless present; seconds spent building, or None."""
-    if (PACKAGE_DIR / "llama_cpp").is_dir():
+def package_dir(build: str) -> Path:
+    return WORK / f"build-{build}" / "pkg"
+
+
+def ensure_build(build: str) -> float | None:
+    """Build and unpack one wheel unless present; seconds spent building, or None."""
+    target = package_dir(build)
+    if (target / "llama_cpp").is_dir():
         return None
     import llama_cpp
 
     started = time.perf_counter()
-    WHEEL_DIR.mkdir(parents=True, exist_ok=True)
-    if not list(WHEEL_DIR.glob("llama_cpp_python-*.whl")):
-        print(
-            f"building llama-cpp-python {llama_cpp.__version__} with {CMAKE_ARGS} ...", flush=True
-        )
+    wheel_dir = target.parent / "wheel"
+    wheel_dir.mkdir(parents=True, exist_ok=True)
+    cmake_args = BUILDS[build]
+    if not list(wheel_dir.glob("llama_cpp_python-*.whl")):
+        print(f"building llama-cpp-python {llama_cpp.__version__}: {cmake_args} ...", flush=True)
         subprocess.run(
             [
                 sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-cache-dir",
-                "--no-binary", "llama-cpp-python", "-w", str(WHEEL_DIR),
+                "--no-binary", "llama-cpp-python", "-w", str(wheel_dir),
                 f"llama-cpp-python=={llama_cpp.__version__}",
             ],
-            env={**os.environ, "CMAKE_ARGS": CMAKE_ARGS},
+            env={**os.environ, "CMAKE_ARGS": cmake_args},
             check=True,
         )  # fmt: skip
-    wheel = next(WHEEL_DIR.glob("llama_cpp_python-*.whl"))
+    wheel = next(wheel_dir.glob("llama_cpp_python-*.whl"))
     subprocess.run(
         [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--target",
-         str(PACKAGE_DIR), str(wheel)],
+         str(target), str(wheel)],
         check=True,
     )  # fmt: skip
-    if not list(PACKAGE_DIR.glob("llama_cpp/lib/libggml-blas.*")):
+    if build == "blas" and not list(target.glob("llama_cpp/lib/libggml-blas.*")):
         raise SystemExit(f"{wheel.name} has no BLAS backend: is libopenblas-dev installed?")
     return time.perf_counter() - started
 
 
 def worker(model: Path, passes: int, chunks: int) -> dict[str, Any]:
-    """In the worker process: chunks/s of the Embedder over ``passes`` passes."""
+    """In the worker process: chunks/s of the Embedder over ``passes`` passes, and which
+    llama.cpp package it loaded, so a variant cannot silently run the wrong build."""
     import llama_cpp
 
     from desktop_app.engine.embedder import Embedder
@@ -90,23 +102,23 @@ def worker(model: Path, passes: int, chunks: int) -> dict[str, Any]:
             rates.append(len(texts) / (time.perf_counter() - started))
     return {
         "rates": rates,
-        "blas": any(Path(llama_cpp.__file__).parent.glob("lib/libggml-blas.*")),
+        "package": str(Path(llama_cpp.__file__).parent.parent),
     }
 
 
 def run_variant(name: str, files: dict[str, Path], passes: int, chunks: int) -> dict[str, Any]:
-    blas, weights, extra = VARIANTS[name]
+    build, weights, extra = VARIANTS[name]
     env = {**os.environ, **extra}
-    if blas:
-        env["PYTHONPATH"] = os.pathsep.join([str(PACKAGE_DIR), env.get("PYTHONPATH", "")])
+    if build:
+        env["PYTHONPATH"] = os.pathsep.join([str(package_dir(build)), env.get("PYTHONPATH", "")])
     done = subprocess.run(
-        [sys.executable, "-m", "tests.benchmarks.bench_blas", "--worker", str(files[weights]),
+        [sys.executable, "-m", "tests.benchmarks.bench_builds", "--worker", str(files[weights]),
          str(passes), str(chunks)],
         env=env, capture_output=True, text=True, check=True,
     )  # fmt: skip
     result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
-    if result["blas"] != blas:
-        raise SystemExit(f"{name}: the worker loaded the wrong llama.cpp build")
+    if (Path(result["package"]) == package_dir(build)) != bool(build):
+        raise SystemExit(f"{name}: the worker loaded the wrong llama.cpp ({result['package']})")
     return result
 
 
@@ -121,7 +133,7 @@ def main() -> None:
         print(json.dumps(worker(Path(model), int(passes), int(chunks))))
         return
     started = time.perf_counter()
-    build_s = ensure_blas_build()
+    build_s = {build: ensure_build(build) for build in BUILDS}
     files = gguf_files()
     if not CHUNKS_FILE.exists():
         raise SystemExit(f"{CHUNKS_FILE} is missing: run bench_embedding first")
@@ -141,15 +153,15 @@ def main() -> None:
         for name, values in rates.items()
     ]
     write_result(
-        "blas",
+        "builds",
         {
-            "description": "ggml's OpenBLAS backend against the app's build, same Embedder",
-            "cmake_args": CMAKE_ARGS,
+            "description": "llama-cpp-python built with other ggml options, same Embedder",
+            "builds": BUILDS,
             "chunks": args.chunks,
             "threads": 2,
             "rounds": args.rounds,
             "variants": rows,
-            "build_s": round(build_s, 1) if build_s is not None else None,
+            "build_s": {k: None if v is None else round(v, 1) for k, v in build_s.items()},
             "run_s": round(time.perf_counter() - started, 1),
         },
     )
