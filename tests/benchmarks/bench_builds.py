@@ -117,7 +117,8 @@ def run_variant(name: str, files: dict[str, Path], passes: int, chunks: int) -> 
         env=env, capture_output=True, text=True, check=True,
     )  # fmt: skip
     result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
-    if (Path(result["package"]) == package_dir(build)) != bool(build):
+    expected = package_dir(build) if build else None
+    if (Path(result["package"]) == expected) != bool(build):
         raise SystemExit(f"{name}: the worker loaded the wrong llama.cpp ({result['package']})")
     return result
 

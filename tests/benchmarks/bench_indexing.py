@@ -9,9 +9,10 @@ On the generated 10,000-file corpus (``corpus10k.py``), in one run:
   embedding).
 * **rescan** of the unchanged tree (``Engine.plan``), against a bare ``os.scandir`` walk with
   ``stat`` of the same tree (target <= 2 s).
-* **memory**: peak RSS of the indexing process *and its extraction workers*, sampled every
-  50 ms (target <= 600 MB); then the index is deleted and built again in the same process, and
-  the second pass must not end higher than the first (no leak).
+* **memory**: peak memory of the indexing process *and its extraction workers*, sampled every
+  100 ms as summed PSS, with summed RSS beside it (target <= 600 MB); then the index is deleted
+  and built again in the same process, and the second pass must not end higher than the first
+  (no leak).
 * **change to searchable**: with the folder watcher running, 50 edits each add a unique word
   to a file; the time until a search finds it (median target <= 1.5 s).
 * **start-up**: ``gui --smoke-test`` five times on the indexed data dir: window shown, engine
@@ -46,7 +47,7 @@ WORK = Path(__file__).resolve().parent / ".work"
 TARGETS = {
     "pipeline_overhead": 0.10,
     "rescan_s": 2.0,
-    "peak_rss_mb": 600,
+    "peak_pss_mb": 600,
     "change_to_searchable_median_s": 1.5,
 }
 EDITS = 50
@@ -54,32 +55,44 @@ STARTS = 5
 RAW_SAMPLE = 3000
 
 
-class RssSampler:
-    """Peak resident memory of this process plus all its descendants, sampled in a thread."""
+class MemorySampler:
+    """Peak memory of this process plus all its descendants, sampled in a thread.
 
-    def __init__(self, interval_s: float = 0.05) -> None:
+    Two sums: RSS, and PSS (proportional set size: each shared page divided among the
+    processes sharing it). Summed RSS counts a shared page once per process: the modules the
+    extraction workers inherit from the forkserver, the libraries, the memory-mapped model. PSS
+    sums to what the app takes from the machine, so the target is judged on it.
+    """
+
+    def __init__(self, interval_s: float = 0.1) -> None:
         self.interval_s = interval_s
-        self.peak = 0
+        self.peak_rss = 0
+        self.peak_pss = 0
         self._me = psutil.Process()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._thread.start()
 
-    def tree_rss(self) -> int:
-        total = 0
+    def tree(self) -> tuple[int, int]:
+        """(RSS, PSS) summed over this process and its descendants, in bytes."""
+        rss = pss = 0
         for process in [self._me, *self._me.children(recursive=True)]:
             try:
-                total += process.memory_info().rss
+                info = process.memory_full_info()
             except psutil.Error:
                 continue  # a worker that just exited
-        return total
+            rss += info.rss
+            pss += info.pss
+        return rss, pss
 
     def _run(self) -> None:
         while not self._stop.wait(self.interval_s):
-            self.peak = max(self.peak, self.tree_rss())
+            rss, pss = self.tree()
+            self.peak_rss = max(self.peak_rss, rss)
+            self.peak_pss = max(self.peak_pss, pss)
 
     def reset(self) -> None:
-        self.peak = self.tree_rss()
+        self.peak_rss, self.peak_pss = self.tree()
 
     def stop(self) -> None:
         self._stop.set()
@@ -110,11 +123,12 @@ def _timed(fn: Any, repeat: int) -> list[float]:
     return samples
 
 
-def _index_pass(engine: Any, roots: list[str], sampler: RssSampler) -> dict[str, Any]:
+def _index_pass(engine: Any, roots: list[str], sampler: MemorySampler) -> dict[str, Any]:
     sampler.reset()
     started = time.perf_counter()
     summary = engine.index(roots)
     seconds = time.perf_counter() - started
+    rss_after, pss_after = sampler.tree()
     return {
         "seconds": round(seconds, 1),
         "files": summary.indexed,
@@ -122,8 +136,10 @@ def _index_pass(engine: Any, roots: list[str], sampler: RssSampler) -> dict[str,
         "chunks": summary.chunks,
         "files_per_s": round(summary.indexed / seconds, 1),
         "chunks_per_s": round(summary.chunks / seconds, 1),
-        "peak_rss_mb": round(sampler.peak / 2**20),
-        "rss_after_mb": round(sampler.tree_rss() / 2**20),
+        "peak_pss_mb": round(sampler.peak_pss / 2**20),
+        "peak_rss_sum_mb": round(sampler.peak_rss / 2**20),
+        "pss_after_mb": round(pss_after / 2**20),
+        "rss_after_mb": round(rss_after / 2**20),
     }
 
 
@@ -204,7 +220,7 @@ def driver(corpus: Path, home: Path) -> dict[str, Any]:
     from desktop_app.engine.store import Store
 
     paths.set_home(home)
-    sampler = RssSampler()
+    sampler = MemorySampler()
     engine = Engine()
     roots = engine.add_folders([corpus])
     engine.index_embedder  # noqa: B018 - load the model before the clock starts, as the app does
@@ -224,6 +240,7 @@ def driver(corpus: Path, home: Path) -> dict[str, Any]:
     Store.destroy(uri)
     engine = Engine()
     engine.index_embedder  # noqa: B018
+    reopened_rss, reopened_pss = sampler.tree()
     _note("second pass")
     second = _index_pass(engine, roots, sampler)
     _note("watcher edits")
@@ -234,6 +251,10 @@ def driver(corpus: Path, home: Path) -> dict[str, Any]:
         "first_pass": first,
         "second_pass": second,
         "raw_embedding": raw,
+        "reopened": {
+            "rss_mb": round(reopened_rss / 2**20),
+            "pss_mb": round(reopened_pss / 2**20),
+        },
         "mean_chunk_chars": round(statistics.mean(len(t) for t in texts)),
         "rescan": {
             "plan_s": round(statistics.median(plan_times), 3),
@@ -305,7 +326,7 @@ def main() -> None:
         **result,
         "pipeline_overhead": round(overhead, 3),
         "rescan_ratio": round(rescan["plan_s"] / rescan["scandir_stat_s"], 1),
-        "leak_mb": second["rss_after_mb"] - first["rss_after_mb"],
+        "leak_pss_mb": second["pss_after_mb"] - first["pss_after_mb"],
         "startup": startup,
         "seconds": round(time.perf_counter() - started),
     }
@@ -324,10 +345,15 @@ def main() -> None:
             f"{rescan['plan_s']} s (scandir {rescan['scandir_stat_s']} s)",
             f"<= {TARGETS['rescan_s']} s",
         ),
-        ("peak RSS indexing", f"{first['peak_rss_mb']} MB", f"<= {TARGETS['peak_rss_mb']} MB"),
         (
-            "RSS after pass 1 / 2",
-            f"{first['rss_after_mb']} / {second['rss_after_mb']} MB",
+            "peak memory indexing, PSS (RSS sum)",
+            f"{first['peak_pss_mb']} MB ({first['peak_rss_sum_mb']} MB)",
+            f"<= {TARGETS['peak_pss_mb']} MB",
+        ),
+        (
+            "PSS after pass 1 / reopen / pass 2",
+            f"{first['pss_after_mb']} / {result['reopened']['pss_mb']} / "
+            f"{second['pss_after_mb']} MB",
             "no growth",
         ),
         (

@@ -4,7 +4,7 @@ Text is real English prose (the Python documentation topics that ship with every
 ``pydoc_data.topics``), cut into sentences and dealt out deterministically, so token counts and
 vocabulary look like real documents rather than word salad. The mix is what a documents folder
 holds: plain text, Markdown, HTML, PDF and DOCX, in 100 sub-folders. Most files are short notes
-(one chunk of about 70 tokens); one in twenty is a page long (two chunks). Many small files are
+(one chunk of about 60 words); one in twenty is a page long (two chunks). Many small files are
 the hard case for pipeline overhead: per-file work (extraction, manifest rows) is largest
 relative to embedding, and the whole run fits the benchmark's time budget.
 
@@ -19,7 +19,7 @@ import re
 import shutil
 from pathlib import Path
 
-RECIPE = 2
+RECIPE = 3
 MIX = (("txt", 40), ("md", 25), ("html", 20), ("pdf", 10), ("docx", 5))
 
 
@@ -34,12 +34,23 @@ def sentences() -> list[str]:
 
 
 def _paragraphs(rng: random.Random, pool: list[str], words: int) -> list[str]:
+    """Sentences until ``words`` is reached, grouped into paragraphs of one to three.
+
+    Adding whole sentences one at a time keeps a short note short (adding whole paragraphs
+    overshot a 25-word note to a hundred words).
+    """
     paragraphs: list[str] = []
+    current: list[str] = []
     count = 0
     while count < words:
-        paragraph = " ".join(rng.choice(pool) for _ in range(rng.randint(2, 5)))
-        paragraphs.append(paragraph)
-        count += len(paragraph.split())
+        sentence = rng.choice(pool)
+        current.append(sentence)
+        count += len(sentence.split())
+        if len(current) == 3 or rng.random() < 0.3:
+            paragraphs.append(" ".join(current))
+            current = []
+    if current:
+        paragraphs.append(" ".join(current))
     return paragraphs
 
 

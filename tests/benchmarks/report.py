@@ -75,7 +75,7 @@ def _embedding(data: dict[str, Any]) -> list[str]:
         f"{data.get('rounds_clean', data['rounds'])} clean rounds of "
         f"{data.get('rounds_run', data['rounds'])} interleaved ones (clean: other processes "
         "took at most 10% of the CPU; a round that was not is retaken). "
-        "Ours: the app's `Embedder` (llama-cpp-python, GGUF F16, its default "
+        "Ours: the app's `Embedder` (llama-cpp-python, GGUF F16, flash attention: its default "
         f"settings). Peer: sentence-transformers {versions['sentence_transformers']} on torch "
         f"{versions['torch']} (batch size {data.get('peer_batch_size')}), in its own venv. "
         "Useful GFLOP/s counts only the matmuls MiniLM needs for the real token counts "
@@ -142,7 +142,9 @@ def _indexing(data: dict[str, Any]) -> list[str]:
         f"{corpus['bytes'] / 2**20:.0f} MiB of real prose), {first['chunks']:,} chunks of "
         f"{data['mean_chunk_chars']} characters on average, default settings and model. The raw "
         f"embedder runs on {raw['chunks']:,} of the same chunks (a fixed random sample) in the "
-        "pipeline's batches. Memory is the resident set of the app and its extraction workers.",
+        "pipeline's batches. Memory is that of the app and its extraction workers together, as PSS "
+        "(shared pages divided among the processes sharing them; summed RSS would count the "
+        "workers' inherited modules, the libraries and the mapped model once per process).",
         "",
         "| | target | measured | baseline |",
         "|---|---|---|---|",
@@ -153,9 +155,12 @@ def _indexing(data: dict[str, Any]) -> list[str]:
         f"{data['pipeline_overhead']:.1%} | - |",
         f"| rescan of the unchanged tree | <= {t['rescan_s']} s | {rescan['plan_s']} s "
         f"({data['rescan_ratio']}x) | os.scandir + stat {rescan['scandir_stat_s']} s |",
-        f"| peak RSS while indexing | <= {t['peak_rss_mb']} MB | {first['peak_rss_mb']} MB | - |",
-        f"| RSS after pass 1 / pass 2 (leak) | no growth | {first['rss_after_mb']} / "
-        f"{second['rss_after_mb']} MB ({data['leak_mb']:+} MB) | - |",
+        f"| peak memory while indexing, app + workers, PSS | <= {t['peak_pss_mb']} MB | "
+        f"{first['peak_pss_mb']} MB | RSS summed over the processes: "
+        f"{first['peak_rss_sum_mb']} MB |",
+        f"| memory after pass 1 / pass 2, PSS (leak) | no growth | {first['pss_after_mb']} / "
+        f"{second['pss_after_mb']} MB ({data['leak_pss_mb']:+} MB) | after closing and "
+        f"reopening the engine between them: {data['reopened']['pss_mb']} MB |",
         f"| change to searchable, median / p95 ({watch['edits']} edits) | median <= "
         f"{t['change_to_searchable_median_s']} s | {watch['median_s']} / {watch['p95_s']} s "
         f"({watch['missed']} missed) | debounce {watch['debounce_s']} s |",
@@ -199,7 +204,8 @@ SECTIONS = {
 }
 
 
-def main() -> None:
+def render() -> str:
+    """docs/BENCHMARKS.md as it should read for the JSON results and notes on disk."""
     parts = [
         "# Benchmarks",
         "",
@@ -208,14 +214,18 @@ def main() -> None:
         "shared 2-core machine; ratios are measured within one run.",
         "",
     ]
-    for name, render in SECTIONS.items():
+    for name, section in SECTIONS.items():
         path = RESULTS_DIR / f"{name}.json"
         if path.exists():
-            parts += [*render(json.loads(path.read_text())), ""]
+            parts += [*section(json.loads(path.read_text())), ""]
     notes = RESULTS_DIR / "NOTES.md"
     if notes.exists():
         parts += [notes.read_text()]
-    OUT.write_text("\n".join(parts).rstrip() + "\n")
+    return "\n".join(parts).rstrip() + "\n"
+
+
+def main() -> None:
+    OUT.write_text(render())
     print(f"wrote {OUT}")
 
 
