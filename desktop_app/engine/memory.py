@@ -9,7 +9,6 @@ psutil through :func:`read_memory`, the one boundary tests replace with fake rea
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import enum
 import sys
 from collections.abc import Callable
@@ -36,8 +35,8 @@ def limit_malloc_arenas(arenas: int = MALLOC_ARENAS) -> bool:
     if not sys.platform.startswith("linux"):
         return False
     try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        mallopt = libc.mallopt
+        # The process's own symbols: ctypes.util.find_library would run ldconfig.
+        mallopt = ctypes.CDLL(None).mallopt
     except (OSError, AttributeError):  # not glibc
         return False
     return bool(mallopt(_M_ARENA_MAX, arenas))
