@@ -181,9 +181,11 @@ def _change_to_searchable(engine: Any, corpus: Path) -> dict[str, Any]:
     targets = sorted(corpus.glob("folder-0[0-4]*/*.txt"))[:EDITS]
     latencies: list[float] = []
     missed = 0
+    run = os.urandom(3).hex()  # the corpus is reused: last run's words must not match
+    originals = {path: path.read_bytes() for path in targets}
     try:
         for n, path in enumerate(targets):
-            word = f"zebrafinch{n:03d}quokka"
+            word = f"zebrafinch{run}x{n:03d}quokka"
             with path.open("a", encoding="utf-8") as f:
                 f.write(f"\nA late note mentions {word}.\n")
             saved = time.perf_counter()
@@ -199,6 +201,8 @@ def _change_to_searchable(engine: Any, corpus: Path) -> dict[str, Any]:
                 _note(f"edit {n} not found in 30 s: {path}")
     finally:
         watcher.stop()
+        for path, content in originals.items():
+            path.write_bytes(content)  # leave the cached corpus as it was generated
     return {
         "edits": len(targets),
         "missed": missed,
