@@ -205,9 +205,12 @@ class AuditLog:
         sockets: dict[int, int] = {}
         for path in logs:
             for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+                # strace pads the pid column to five characters ("%-5d "), so the call
+                # starts after a run of spaces whose length depends on the pid's digits.
                 pid_text, _, call = line.partition(" ")
                 if not pid_text.isdigit():
                     continue
+                call = call.lstrip(" ")
                 pid = int(pid_text)
                 self.strace_pids.add(pid)
                 if "AF_INET" not in call:  # (AF_INET6 too)
@@ -532,6 +535,31 @@ def test_the_network_audit_catches_inet_sockets(tmp_path: Path) -> None:
             ),
         }
     )
+
+
+@pytest.mark.parametrize("pid", [812, 4022, 31337, 4194301])
+def test_strace_reader_matches_probes_whatever_the_pid_width(tmp_path: Path, pid: int) -> None:
+    """strace pads pids to five characters; the probe must match with any number of digits.
+
+    (A fresh machine with small pids once made every probe look like an unexplained socket.)
+    """
+    probe = json.dumps(
+        {"pid": pid, "kind": "socket", "family": int(socket.AF_INET6), "where": "x/" + IPV6_PROBE}
+    )
+    (tmp_path / "events.log").write_text(probe + "\n", encoding="utf-8")
+    column = f"{pid:<5} "
+    lines = [
+        f"{column}socket(AF_INET6, SOCK_STREAM|SOCK_CLOEXEC, IPPROTO_IP) = 8",
+        f"{column}bind(8, {{sa_family=AF_INET6, sin6_port=htons(0), sin6_flowinfo=htonl(0), "
+        'inet_pton(AF_INET6, "::1", &sin6_addr), sin6_scope_id=0}, 28) = 0',
+        f"{column}socket(AF_UNIX, SOCK_STREAM|SOCK_CLOEXEC, 0) = 9",
+        f"{column}socket(AF_INET, SOCK_DGRAM|SOCK_CLOEXEC, IPPROTO_IP) = 10",
+    ]
+    (tmp_path / "strace.log").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    audit = AuditLog.read(tmp_path / "events.log", [tmp_path / "strace.log"])
+    assert audit.strace_probe_sockets == 1
+    assert audit.strace_pids == {pid}
+    assert audit.strace_inet == [lines[3]]  # the UDP socket, and nothing else
 
 
 def test_logs_never_contain_document_text(cli_run: CliRun) -> None:
