@@ -19,7 +19,12 @@ from typing import Any
 
 from desktop_app import paths
 from desktop_app.engine.embedder import Embedder
-from desktop_app.engine.memory import MB, MemoryGovernor, limit_malloc_arenas
+from desktop_app.engine.memory import (
+    MB,
+    MemoryGovernor,
+    limit_malloc_arenas,
+    use_malloc_for_arrow,
+)
 from desktop_app.engine.models import InstalledModel, find_model
 from desktop_app.engine.pipeline import IndexSummary, Pipeline, PipelineConfig, ProgressCallback
 from desktop_app.engine.query import Filters
@@ -69,6 +74,7 @@ class Engine:
         self, settings: Settings | None = None, model: InstalledModel | None = None
     ) -> None:
         limit_malloc_arenas()  # before the store's and the model's threads allocate
+        use_malloc_for_arrow()
         self.settings = settings or Settings.load()
         self._model = model
         self._store: Store | None = None

@@ -75,6 +75,11 @@ ANN_ROWS_PER_PARTITION = 50_000
 ANN_NPROBES = 12  # at 1M rows (20 partitions): 4 -> recall 0.88, 8 -> 0.98, 12 -> 1.00
 ANN_EF = 100
 ANN_REFINE_FACTOR = 5
+#: HNSW graph degree and build beam. LanceDB's defaults (20, 300) took 506 s at 1M rows here;
+#: (16, 100) took 168-178 s at the same recall@10 (0.998, with the refine step above), for
+#: 4-9 ms more per vector search at 1M and none at 100K (docs/benchmarks/NOTES.md).
+ANN_HNSW_M = 16
+ANN_EF_CONSTRUCTION = 100
 
 #: The write journal beside the tables (local stores only): see the module docstring.
 JOURNAL_NAME = "_pending_write.json"
@@ -692,7 +697,7 @@ class Store:
         return self._vector_index is None and self.count_chunks() >= ANN_THRESHOLD_ROWS
 
     def build_vector_index(self) -> None:
-        """Build the ANN index (about 35 s per 100K chunks here): call it from a background
+        """Build the ANN index (about 25 s per 100K chunks here): call it from a background
         thread.
 
         IVF_HNSW_SQ: measured on this machine at 100K x 384 it reached recall@10 0.99-1.0 at
@@ -704,7 +709,12 @@ class Store:
 
         rows = self.count_chunks()
         partitions = max(1, rows // ANN_ROWS_PER_PARTITION)
-        config = IvfHnswSq(distance_type=cast(Any, self.metric), num_partitions=partitions)
+        config = IvfHnswSq(
+            distance_type=cast(Any, self.metric),
+            num_partitions=partitions,
+            m=ANN_HNSW_M,
+            ef_construction=ANN_EF_CONSTRUCTION,
+        )
         self.chunks.create_index("vector", config=config, replace=True)
         self._vector_index = self._find_vector_index()
         log.info("built the vector index over %d chunks (%d partitions)", rows, partitions)

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import importlib
 import threading
 import time
 from pathlib import Path
 
 import pytest
 
-from desktop_app.engine.extract_pool import ExtractPool
+from desktop_app.engine.extract_pool import PRELOAD, ExtractPool
 from desktop_app.engine.pipeline import Progress
 from desktop_app.engine.scanner import stat_file
 from desktop_app.engine.service import Engine
@@ -76,6 +77,30 @@ def test_time_limit_kills_and_replaces_the_worker(tmp_path: Path) -> None:
     assert results[str(big)].reason == "timeout"
     assert results[str(big)].content_hash  # recorded, so it is not retried until it changes
     assert results[str(small)].document is not None  # the replacement worker carried on
+
+
+def test_workers_are_retired_after_their_share_of_files(tmp_path: Path) -> None:
+    """Recycling keeps a worker's heap from ratcheting up; no file is lost on the way."""
+    make_notes(tmp_path / "docs", 10)
+    infos = [stat_file(str(p)) for p in sorted((tmp_path / "docs").iterdir())]
+    processes = {}
+    done = []
+    with ExtractPool(workers=1, timeout=60, recycle_after=3) as pool:
+        for result in pool.run([i for i in infos if i]):
+            done.append(result)
+            for worker in pool._workers:
+                processes[worker.process.pid] = worker.process
+    assert sorted(r.info.path for r in done) == sorted(i.path for i in infos if i)
+    assert all(r.document is not None and r.document.text for r in done)
+    assert len(processes) == 4  # retired after files 3, 6 and 9
+    retired = [p for p in processes.values() if p.exitcode is not None]
+    assert len(retired) >= 3 and all(p.exitcode == 0 for p in retired)  # left, not killed
+
+
+def test_the_fork_server_preloads_modules_that_exist() -> None:
+    """multiprocessing skips a preload it cannot import: a typo would silently cost memory."""
+    for name in PRELOAD:
+        importlib.import_module(name)
 
 
 def test_crashed_worker_is_recorded_as_corrupt(tmp_path: Path) -> None:

@@ -1,13 +1,16 @@
-"""The malloc arena cap the engine sets at start (glibc only)."""
+"""The allocator settings the engine makes at start: glibc's arena cap, Arrow's allocator."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 import pytest
 
+from desktop_app import paths
 from desktop_app.engine import memory
 
 PROBE = textwrap.dedent(
@@ -47,3 +50,25 @@ def test_cap_limits_the_arenas_threads_get() -> None:
 def test_elsewhere_it_is_a_no_op(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(memory.sys, "platform", "darwin")
     assert memory.limit_malloc_arenas() is False
+
+
+ENGINE_PROBE = textwrap.dedent(
+    """
+    import pyarrow
+    before = pyarrow.default_memory_pool().backend_name
+    from desktop_app.engine.service import Engine
+    Engine()
+    print(before, pyarrow.default_memory_pool().backend_name)
+    """
+)
+
+
+def test_the_engine_hands_arrow_buffers_to_malloc(tmp_path: Path) -> None:
+    """Arrow's bundled allocator (mimalloc here) is replaced when the engine starts."""
+    env = {**os.environ, paths.HOME_ENV: str(tmp_path)}
+    done = subprocess.run(
+        [sys.executable, "-c", ENGINE_PROBE], capture_output=True, text=True, check=True, env=env
+    )
+    before, after = done.stdout.split()
+    assert before != "system"  # otherwise this test shows nothing
+    assert after == "system"
