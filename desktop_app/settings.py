@@ -69,7 +69,7 @@ SETTINGS: dict[str, Setting] = _declare(
         "threads",
         int,
         0,
-        "CPU threads for embedding; 0 means one per physical core.",
+        "CPU threads for embedding while indexing (searches use half); 0: one per core.",
         minimum=0,
         maximum=256,
     ),

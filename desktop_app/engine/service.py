@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from desktop_app import paths
-from desktop_app.engine.embedder import Embedder
+from desktop_app.engine.embedder import Embedder, query_threads
 from desktop_app.engine.memory import (
     MB,
     MemoryGovernor,
@@ -117,21 +117,21 @@ class Engine:
                 )
             return self._store
 
-    def _embedder(self, which: str) -> Embedder:
+    def _embedder(self, which: str, threads: int) -> Embedder:
         with self._lock:
             current: Embedder | None = getattr(self, which)
             if current is None:
-                current = Embedder(self.model, threads=self.settings["threads"])
+                current = Embedder(self.model, threads=threads)
                 setattr(self, which, current)
             return current
 
     @property
     def index_embedder(self) -> Embedder:
-        return self._embedder("_index_embedder")
+        return self._embedder("_index_embedder", self.settings["threads"])
 
     @property
     def query_embedder(self) -> Embedder:
-        return self._embedder("_query_embedder")
+        return self._embedder("_query_embedder", query_threads(self.settings["threads"]))
 
     def pipeline_config(self) -> PipelineConfig:
         s = self.settings

@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from desktop_app.engine import store as store_module
-from desktop_app.engine.embedder import Embedder
+from desktop_app.engine.embedder import Embedder, query_threads
 from desktop_app.engine.models import find_model
 from desktop_app.engine.search import Searcher
 from desktop_app.engine.store import STATUS_INDEXED, ChunkData, FileRecord, FileUpdate, Store
@@ -156,7 +156,7 @@ def main() -> None:
     parser.add_argument("--sizes", default="10000,100000,1000000")
     parser.add_argument("--repeats", type=int, default=60)
     args = parser.parse_args()
-    embedder = Embedder(find_model())
+    embedder = Embedder(find_model(), threads=query_threads())  # as the app's query context
     results = []
     for n in (int(s) for s in args.sizes.split(",")):
         result = bench_size(n, embedder, args.repeats)

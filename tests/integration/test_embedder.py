@@ -14,6 +14,7 @@ from desktop_app.engine import embedder as embedder_module
 from desktop_app.engine.convert import convert_checkpoint
 from desktop_app.engine.embedder import Embedder, ModelLoadError
 from desktop_app.engine.models import InstalledModel, ModelError
+from desktop_app.engine.service import Engine
 from tests.conftest import REFERENCE_DIR
 from tests.helpers.checkpoints import write_chat_gguf, write_tiny_bert
 
@@ -156,3 +157,15 @@ def test_not_enough_memory_is_refused_before_loading(
     )
     with pytest.raises(ModelLoadError, match="not enough memory"):
         Embedder(default_model)
+
+
+@pytest.mark.parametrize(("threads", "expected"), [(1, 1), (2, 1), (3, 1), (8, 4)])
+def test_query_context_takes_half_the_threads(threads: int, expected: int) -> None:
+    """The keyword search runs beside the query embedding and needs the other half."""
+    assert embedder_module.query_threads(threads) == expected
+
+
+def test_engine_query_context_uses_query_threads(engine: Engine) -> None:
+    engine.settings.set("threads", 4)
+    assert engine.query_embedder.threads == 2
+    assert engine.index_embedder.threads == 4
