@@ -116,6 +116,19 @@ class _Worker:
     files: int = 0  # files extracted by this process
 
 
+def _ask_to_exit(worker: _Worker) -> None:
+    with contextlib.suppress(OSError):  # already gone
+        worker.conn.send(None)
+
+
+def _wait_for_exit(worker: _Worker, timeout: float = 2.0) -> None:
+    """Join a worker that was asked to exit; kill it if it does not within ``timeout``."""
+    worker.process.join(timeout)
+    if worker.process.is_alive():
+        worker.process.kill()
+        worker.process.join(timeout)
+
+
 class ExtractPool:
     """A few extraction processes; :meth:`run` yields results as files finish (any order)."""
 
@@ -214,12 +227,8 @@ class ExtractPool:
 
     def _retire(self, worker: _Worker) -> None:
         """Let an idle worker exit (it has done its share of files) and start a fresh one."""
-        with contextlib.suppress(OSError):
-            worker.conn.send(None)
-        worker.process.join(5)
-        if worker.process.is_alive():
-            worker.process.kill()
-            worker.process.join(5)
+        _ask_to_exit(worker)
+        _wait_for_exit(worker)
         self._swap_in_fresh(worker)
 
     def _swap_in_fresh(self, worker: _Worker) -> None:
@@ -235,14 +244,10 @@ class ExtractPool:
 
     def close(self) -> None:
         with self._lock:
+            for worker in self._workers:  # all asked first, so they exit side by side
+                _ask_to_exit(worker)
             for worker in self._workers:
-                with contextlib.suppress(OSError):
-                    worker.conn.send(None)
-            for worker in self._workers:
-                worker.process.join(2)
-                if worker.process.is_alive():
-                    worker.process.kill()
-                    worker.process.join(2)
+                _wait_for_exit(worker)
                 worker.conn.close()
             self._workers.clear()
 
