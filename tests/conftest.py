@@ -10,7 +10,8 @@ import pytest
 from desktop_app import paths
 from desktop_app.engine.models import CATALOGUE, DEFAULT_MODEL_ID, InstalledModel, model_from_file
 
-REFERENCE_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "reference"
+#: Test data kept in the repository (nothing under `make test` reads outside the checkout).
+DATA_DIR = Path(__file__).resolve().parent / "data"
 
 
 @pytest.fixture(autouse=True)

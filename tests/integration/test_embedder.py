@@ -15,7 +15,7 @@ from desktop_app.engine.convert import convert_checkpoint
 from desktop_app.engine.embedder import Embedder, ModelLoadError
 from desktop_app.engine.models import InstalledModel, ModelError
 from desktop_app.engine.service import Engine
-from tests.conftest import REFERENCE_DIR
+from tests.conftest import DATA_DIR
 from tests.helpers.checkpoints import write_chat_gguf, write_tiny_bert
 
 
@@ -26,8 +26,9 @@ def embedder(default_model: InstalledModel) -> Iterator[Embedder]:
 
 
 def _reference() -> dict[str, object]:
+    """sentence-transformers' own vectors for 12 texts (how they were made: tests/data/README)."""
     data: dict[str, object] = json.loads(
-        (REFERENCE_DIR / "all-MiniLM-L6-v2.sentence-transformers.json").read_text()
+        (DATA_DIR / "all-MiniLM-L6-v2.sentence-transformers.json").read_text(encoding="utf-8")
     )
     return data
 
