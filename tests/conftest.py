@@ -10,6 +10,9 @@ import pytest
 from desktop_app import paths
 from desktop_app.engine.models import CATALOGUE, DEFAULT_MODEL_ID, InstalledModel, model_from_file
 
+# Fails a test that reads beside the checkout (../shared): a fresh clone has nothing there.
+pytest_plugins = ["tests.helpers.outside_reads"]
+
 #: Test data kept in the repository (nothing under `make test` reads outside the checkout).
 DATA_DIR = Path(__file__).resolve().parent / "data"
 
