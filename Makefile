@@ -22,7 +22,10 @@ $(MODEL): | $(STAMP)
 
 setup: $(STAMP) $(MODEL)
 
+# Qt's xcb plugin needs system libraries a plain install may lack (libxcb-cursor0, ...):
+# checked first, so a missing one is named with the command that installs it.
 run: setup
+	@$(BIN)/python -m desktop_app.qt_deps
 	$(BIN)/desktop-search
 
 test: setup

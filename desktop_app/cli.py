@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from desktop_app import __version__, paths
+from desktop_app import __version__, paths, qt_deps
 from desktop_app.logs import setup_logging
 
 if TYPE_CHECKING:
@@ -155,6 +155,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         paths.set_home(args.data_dir)
     setup_logging(args.verbose)
     if args.command in (None, "gui"):
+        if (missing := qt_deps.problem()) is not None:  # before Qt aborts on its xcb plugin
+            print(f"{PROG}: error: {missing}", file=sys.stderr)
+            return 1
         from desktop_app.ui.app import run_gui
 
         return run_gui(smoke_test=getattr(args, "smoke_test", False), started=started)
