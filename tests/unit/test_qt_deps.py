@@ -215,3 +215,30 @@ def test_check_passes_when_every_library_is_there(tmp_path: Path) -> None:
     assert qt_deps.missing_libraries([folder / "libqxcb.so"]) == []
     done = _run(["-m", "desktop_app.qt_deps"], tmp_path, folder)
     assert (done.returncode, done.stdout, done.stderr) == (0, "", "")
+
+
+def test_readme_install_lines_name_every_display_package_the_plugin_needs() -> None:
+    """The README's apt / dnf / pacman lines against the wheel's plugin and the table."""
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    lines = {
+        manager: next(
+            line.split(prefix, 1)[1].split()
+            for line in readme.splitlines()
+            if line.startswith(prefix)
+        )
+        for manager, (_, prefix) in qt_deps.MANAGERS.items()
+    }
+    plugin = _real_plugin()
+    qt_lib = plugin.parents[2] / "lib"
+    display = {
+        name
+        for binary in (plugin, qt_lib / "libQt6XcbQpa.so.6", qt_lib / "libQt6Gui.so.6")
+        for name in qt_deps.elf_needed(binary)
+        if name.startswith(("libxcb", "libX11", "libxkbcommon", "libGL", "libEGL", "libfont"))
+    }
+    assert "libxcb-cursor.so.0" in display and "libfontconfig.so.1" in display
+    for manager, packages in lines.items():
+        expected = {qt_deps.PACKAGES[name][manager] for name in display}
+        assert sorted(expected - set(packages)) == [], manager
+        known = {row[manager] for row in qt_deps.PACKAGES.values()}
+        assert sorted(set(packages) - known) == [], manager  # no typo the table does not know
