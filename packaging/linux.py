@@ -19,19 +19,47 @@ from pathlib import Path
 
 import project
 
-# What the bundle's libraries need from the system and PyInstaller does not bundle (read off
-# the bundle with readelf, mapped to packages with dpkg -S): OpenGL/EGL for Qt's rendering,
-# the xcb and Wayland client libraries for the two display platforms. libc6 is added with the
-# minimum version the bundle's symbols require.
+# What Qt's platform plugins and the Qt libraries they load need from the system: OpenGL/EGL
+# for rendering, the xcb and Wayland client libraries of the two display platforms (Qt 6.5+
+# also needs libxcb-cursor0), fonts, D-Bus and GLib for QtGui/QtCore, and the C++ runtime.
+# PyInstaller bundles a copy of some of them, but only of those installed on the build machine
+# (a missing one is skipped with a warning), so all are declared: the .deb must not depend on
+# what the build machine happened to have. `make package-test` fails when a library the
+# bundled plugins link to is neither bundled nor covered here (dpkg -S / qt_deps.PACKAGES),
+# and a unit test holds this list to the wheel's plugins. libc6 is added with the minimum
+# version the bundle's symbols require.
 SYSTEM_DEPENDS = (
     "libgl1",
     "libegl1",
+    "libx11-6",
+    "libx11-xcb1",
     "libxcb1",
+    "libxcb-cursor0",
     "libxcb-icccm4",
+    "libxcb-image0",
     "libxcb-keysyms1",
+    "libxcb-randr0",
+    "libxcb-render0",
+    "libxcb-render-util0",
+    "libxcb-shape0",
+    "libxcb-shm0",
+    "libxcb-sync1",
+    "libxcb-util1",
+    "libxcb-xfixes0",
+    "libxcb-xkb1",
+    "libxkbcommon0",
+    "libxkbcommon-x11-0",
     "libwayland-client0",
     "libwayland-cursor0",
     "libwayland-egl1",
+    "libfontconfig1",
+    "libfreetype6",
+    "libdbus-1-3",
+    "libglib2.0-0",
+    "zlib1g",
+    "libzstd1",
+    "libstdc++6",
+    "libgcc-s1",
 )
 MAINTAINER = "Desktop Search developers <dev@desktop-search.invalid>"
 DESCRIPTION = """\
@@ -59,6 +87,11 @@ def glibc_minimum(bundle: Path) -> str:
         ).stdout
         versions.update(tuple(map(int, v.split("."))) for v in re.findall(r"GLIBC_([\d.]+)", dump))
     return ".".join(map(str, max(versions))) if versions else "2.17"
+
+
+def depends_field(glibc: str) -> str:
+    """The control file's ``Depends``: libc6 at the version the symbols need, then the rest."""
+    return ", ".join((f"libc6 (>= {glibc})", *SYSTEM_DEPENDS))
 
 
 def _is_elf(path: Path) -> bool:
@@ -98,7 +131,7 @@ def deb(bundle: Path, out: Path, staging: Path) -> Path:
     )
     control = staging / "DEBIAN"
     control.mkdir()
-    depends = ", ".join((f"libc6 (>= {glibc_minimum(bundle)})", *SYSTEM_DEPENDS))
+    depends = depends_field(glibc_minimum(bundle))
     (control / "control").write_text(
         f"Package: {project.APP_NAME}\n"
         f"Version: {project.version()}\n"

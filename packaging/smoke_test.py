@@ -8,7 +8,12 @@ launcher is run from ``/`` with a clean environment and a fresh data dir:
 3. ``gui --smoke-test`` opens the real window offscreen and waits for the engine (exit 0).
 
 Any stderr line not on :data:`ALLOWED_STDERR` fails the run: a missing library or plugin
-shows up there long before it breaks a user's session. The .deb's file list is checked too.
+shows up there long before it breaks a user's session. The .deb's file list is checked too,
+and its ``Depends``: every library the bundled Qt platform plugins (xcb, Wayland) and the
+bundled libraries they load link to, and which the bundle does not hold, must come from a
+declared package (``dpkg -S`` on this machine, else ``desktop_app.qt_deps.PACKAGES``). The
+offscreen runs above never load those plugins, so without this check a missing dependency
+would only show on a user's desktop.
 """
 
 from __future__ import annotations
@@ -21,11 +26,13 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import project
+
+from desktop_app import qt_deps
 
 # Lines the frozen app may print on stderr, each with the reason it is harmless.
 ALLOWED_STDERR = (
@@ -155,6 +162,105 @@ DEB_FILES = (
 )
 
 
+# -- the .deb declares what the bundled Qt platform plugins link to ---------------------------
+
+#: The platform plugins a desktop session loads (offscreen and minimal need nothing more).
+PLATFORM_PLUGINS = ("libqxcb.so", "libqwayland*.so")
+
+
+def bundled_libraries(root: Path) -> dict[str, Path]:
+    """Every shared library under ``root`` by file name (the soname the loader looks for)."""
+    return {path.name: path for path in sorted(root.rglob("*.so*")) if path.is_file()}
+
+
+def system_libraries(
+    starts: Iterable[Path],
+    bundled: Mapping[str, Path],
+    needed: Callable[[Path], list[str]] = qt_deps.elf_needed,
+) -> dict[str, str]:
+    """soname -> the first file needing it, for each library outside the bundle that ``starts``
+    link to, directly or through bundled libraries."""
+    todo = list(starts)
+    seen: set[str] = set()
+    outside: dict[str, str] = {}
+    while todo:
+        binary = todo.pop(0)
+        for name in needed(binary):
+            if name in bundled:
+                if name not in seen:
+                    seen.add(name)
+                    todo.append(bundled[name])
+            else:
+                outside.setdefault(name, binary.name)
+    return outside
+
+
+def parse_dpkg_search(output: str, soname: str) -> set[str]:
+    """Packages in ``dpkg -S '*/soname'`` output owning a file of exactly that name."""
+    packages: set[str] = set()
+    for line in output.splitlines():
+        owners, sep, path = line.partition(": ")
+        if sep and not line.startswith("diversion") and Path(path.strip()).name == soname:
+            packages.update(owner.strip().split(":")[0] for owner in owners.split(","))
+    return packages
+
+
+def dpkg_owners(soname: str) -> set[str]:
+    """The packages of this machine that install ``soname`` (empty when none does)."""
+    done = subprocess.run(
+        ["dpkg", "-S", f"*/{soname}"], capture_output=True, text=True, check=False
+    )
+    return parse_dpkg_search(done.stdout, soname)
+
+
+def parse_depends(field_value: str) -> set[str]:
+    """Package names in a ``Depends`` field (alternatives and versions dropped)."""
+    names = set()
+    for clause in field_value.split(","):
+        for alternative in clause.split("|"):
+            name = alternative.strip().split(" ")[0].split("(")[0].split(":")[0]
+            if name:
+                names.add(name)
+    return names
+
+
+def undeclared_libraries(
+    libraries: Mapping[str, str], depends: set[str], owners: Callable[[str], set[str]]
+) -> dict[str, str]:
+    """soname -> why, for each library whose package is not in ``depends``: the packages that
+    would do (``owners`` on this machine, plus the table's Debian name), or that none is known."""
+    problems = {}
+    for name, needed_by in sorted(libraries.items()):
+        candidates = set(owners(name))
+        if name in qt_deps.PACKAGES:
+            candidates.add(qt_deps.PACKAGES[name]["apt"])
+        if not candidates:
+            problems[name] = f"needed by {needed_by}; no package known (add it to qt_deps)"
+        elif not candidates & depends:
+            problems[name] = f"needed by {needed_by}; declare {' or '.join(sorted(candidates))}"
+    return problems
+
+
+def check_depends(deb: Path, root: Path) -> Check:
+    """The unpacked bundle's platform plugins against the ``Depends`` of ``deb``."""
+    started = time.perf_counter()
+    bundle = root / "opt" / project.APP_NAME
+    plugins = [p for pattern in PLATFORM_PLUGINS for p in bundle.rglob(f"platforms/{pattern}")]
+    if not any(p.name == "libqxcb.so" for p in plugins):
+        return Check("deb: Depends", False, 0.0, "no xcb platform plugin in the bundle")
+    depends = subprocess.run(
+        ["dpkg-deb", "--field", str(deb), "Depends"], capture_output=True, text=True, check=True
+    ).stdout
+    libraries = system_libraries(plugins, bundled_libraries(bundle))
+    problems = undeclared_libraries(libraries, parse_depends(depends), dpkg_owners)
+    detail = (
+        "; ".join(f"{name}: {why}" for name, why in problems.items())
+        if problems
+        else f"{len(libraries)} system libraries of {len(plugins)} platform plugins declared"
+    )
+    return Check("deb: Depends", not problems, time.perf_counter() - started, detail)
+
+
 def check_deb(deb: Path, root: Path) -> list[Check]:
     """Unpack ``deb`` into ``root`` like dpkg would, check its files, run its launcher."""
     started = time.perf_counter()
@@ -179,7 +285,11 @@ def check_deb(deb: Path, root: Path) -> list[Check]:
     contents = Check(
         "deb: contents", problem is None, time.perf_counter() - started, problem or "ok"
     )
-    return [contents, *check_launcher("deb", root / "usr" / "bin" / project.APP_NAME)]
+    return [
+        contents,
+        check_depends(deb, root),
+        *check_launcher("deb", root / "usr" / "bin" / project.APP_NAME),
+    ]
 
 
 def main() -> int:
@@ -195,7 +305,8 @@ def main() -> int:
     width = max(len(c.name) for c in checks)
     for check in checks:
         mark = "ok  " if check.ok else "FAIL"
-        print(f"{mark} {check.name:{width}}  {check.seconds:6.1f} s  {check.detail[:120]}")
+        detail = check.detail if not check.ok else check.detail[:120]
+        print(f"{mark} {check.name:{width}}  {check.seconds:6.1f} s  {detail}")
         for line in check.unexpected_stderr:
             print(f"     unexpected stderr: {line}")
     sizes = {

@@ -122,3 +122,90 @@ def test_glibc_minimum_is_read_from_the_binaries(tmp_path: Path) -> None:
     major, minor = map(int, minimum.split(".")[:2])
     assert (major, minor) >= (2, 17)
     assert linux.glibc_minimum(tmp_path / "empty-does-not-exist") == "2.17"
+
+
+# -- the .deb's Depends against what the bundled Qt platform plugins link to -----------------
+
+
+def test_system_libraries_are_followed_through_the_bundled_ones(tmp_path: Path) -> None:
+    links = {
+        "libqxcb.so": ["libQt6XcbQpa.so.6", "libxcb-cursor.so.0", "libc.so.6"],
+        "libQt6XcbQpa.so.6": ["libQt6Gui.so.6", "libxcb-icccm.so.4"],
+        "libQt6Gui.so.6": ["libQt6XcbQpa.so.6", "libEGL.so.1", "libfontconfig.so.1"],
+        "libfontconfig.so.1": ["libexpat.so.1"],  # bundled: what it needs counts too
+    }
+    bundled = {name: tmp_path / name for name in links if name != "libqxcb.so"}
+    outside = smoke_test.system_libraries(
+        [tmp_path / "libqxcb.so"], bundled, lambda path: links[path.name]
+    )
+    assert outside == {
+        "libxcb-cursor.so.0": "libqxcb.so",
+        "libc.so.6": "libqxcb.so",
+        "libxcb-icccm.so.4": "libQt6XcbQpa.so.6",
+        "libEGL.so.1": "libQt6Gui.so.6",
+        "libexpat.so.1": "libfontconfig.so.1",
+    }
+
+
+def test_dpkg_search_output_gives_the_owning_packages() -> None:
+    output = (
+        "libxcb1:amd64: /usr/lib/x86_64-linux-gnu/libxcb.so.1\n"
+        "libxcb1:i386: /usr/lib/i386-linux-gnu/libxcb.so.1\n"
+        "libxcb1-dev:amd64: /usr/lib/x86_64-linux-gnu/libxcb.so.1.debug-link/libxcb.so\n"
+        "diversion by foo from: /usr/lib/x86_64-linux-gnu/libxcb.so.1\n"
+        "libgl1, libgl1-mesa-glx: /usr/lib/x86_64-linux-gnu/libxcb.so.1\n"
+    )
+    assert smoke_test.parse_dpkg_search(output, "libxcb.so.1") == {
+        "libxcb1",
+        "libgl1",
+        "libgl1-mesa-glx",
+    }
+    assert smoke_test.parse_dpkg_search("", "libxcb.so.1") == set()
+
+
+def test_depends_field_names_are_parsed_without_versions_or_architectures() -> None:
+    field = "libc6 (>= 2.34), libgl1 | libgl1-mesa-glx, libxcb1:amd64,libegl1 (>= 1.0)\n"
+    expected = {"libc6", "libgl1", "libgl1-mesa-glx", "libxcb1", "libegl1"}
+    assert smoke_test.parse_depends(field) == expected
+
+
+def test_undeclared_libraries_name_the_package_to_declare() -> None:
+    owners = {"libglib-2.0.so.0": {"libglib2.0-0t64"}, "libfoo.so.1": {"libfoo1"}}
+    problems = smoke_test.undeclared_libraries(
+        {
+            "libglib-2.0.so.0": "libQt6Core.so.6",  # renamed package here, the table's declared
+            "libxcb-cursor.so.0": "libqxcb.so",  # from the table, not declared
+            "libfoo.so.1": "libqxcb.so",  # only dpkg knows it, declared
+            "libnobody.so.3": "libQt6Gui.so.6",  # nobody knows it
+        },
+        {"libc6", "libglib2.0-0", "libfoo1"},
+        lambda name: owners.get(name, set()),
+    )
+    assert problems == {
+        "libnobody.so.3": "needed by libQt6Gui.so.6; no package known (add it to qt_deps)",
+        "libxcb-cursor.so.0": "needed by libqxcb.so; declare libxcb-cursor0",
+    }
+
+
+def test_deb_depends_cover_every_system_library_of_the_wheels_platform_plugins() -> None:
+    """The wheel's Qt as the bundle: the .deb's Depends must cover what its xcb and Wayland
+    plugins link to outside it (by the table alone, so it holds on any build machine)."""
+    import PySide6
+
+    qt = Path(PySide6.__file__).parent / "Qt"
+    plugins = [
+        path
+        for pattern in smoke_test.PLATFORM_PLUGINS
+        for path in (qt / "plugins" / "platforms").glob(pattern)
+    ]
+    assert {p.name for p in plugins} >= {"libqxcb.so"}
+    libraries = smoke_test.system_libraries(plugins, smoke_test.bundled_libraries(qt))
+    assert {"libxcb-cursor.so.0", "libxcb-icccm.so.4", "libxcb-keysyms.so.1"} <= set(libraries)
+    depends = smoke_test.parse_depends(linux.depends_field("2.34"))
+    assert smoke_test.undeclared_libraries(libraries, depends, lambda _: set()) == {}
+    assert {"libxcb-cursor0", "libxcb-icccm4", "libxcb-keysyms1"} <= depends
+    # and the check fails when one is left out
+    trimmed = depends - {"libxcb-cursor0"}
+    assert list(smoke_test.undeclared_libraries(libraries, trimmed, lambda _: set())) == [
+        "libxcb-cursor.so.0"
+    ]
