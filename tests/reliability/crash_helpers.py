@@ -7,15 +7,28 @@ real CLI (:func:`desktop_app.cli.main`) with hooks that
 * log what the process is doing to an events file (one line per event, appended unbuffered, so
   the lines written before a SIGKILL survive it): extraction results, embedding calls with the
   hash of every text embedded, the start and end of every LanceDB commit and compaction;
-* send SIGKILL to the process itself at the chosen moment: on the ``nth`` extraction result or
-  embedding call plus ``delay`` seconds, or on the ``nth`` chunks commit or compaction plus
-  ``delay`` times that operation's previous duration (a timer thread fires while the main
-  thread is inside the native call), or right after the ``nth`` chunks commit, before its
-  manifest commit (``between``).
+* send SIGKILL to the process itself at the chosen moment: ``delay`` after the ``nth``
+  extraction result, embedding call, chunks commit or compaction, or right after the ``nth``
+  chunks commit, before its manifest commit (``between``). For embedding calls, commits and
+  compactions the delay is a fraction of that operation's expected duration (a timer thread
+  fires while the thread that armed it is inside the native call); after an extraction result
+  it is seconds.
+
+Every kill lands, by construction, on any machine, fast or slow:
+
+* the trigger is the nth of events the run is certain to produce: :func:`guaranteed_events`
+  counts them from the work the run is given (a fast machine does not merge two commits into
+  one, it only lacks the time-triggered extra ones);
+* a timed kill has a deadline it cannot outlive: the end of the embedding call, commit or
+  compaction it was aimed inside, or the start of the commit that would write the file whose
+  extraction triggered it. If the timer has not fired by then (the operation was quicker than
+  expected) the kill is sent at the deadline, and the events say so (``kill <phase>
+  deadline``).
 
 A kill from inside is the same SIGKILL an external ``kill -9`` sends; the hooks only make it
 land where a timer from outside would hit a few-millisecond commit once in hundreds of tries.
-Phase ``none`` kills nothing: the test then sends SIGKILL from outside after a seeded delay.
+Phase ``none`` kills nothing itself: the test sends SIGKILL from outside a seeded delay after
+the ``nth`` extraction result, and the driver holds at that file's commit until the signal comes.
 """
 
 from __future__ import annotations
@@ -23,6 +36,8 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import hashlib
+import json
+import math
 import os
 import random
 import signal
@@ -37,12 +52,33 @@ from typing import Any
 
 from desktop_app import paths
 from desktop_app.engine.models import InstalledModel
+from desktop_app.engine.pipeline import PipelineConfig
 from desktop_app.engine.service import Engine
-from desktop_app.engine.store import STATUS_INDEXED, FileRecord
+from desktop_app.engine.store import STATUS_INDEXED, FileRecord, Store
 from desktop_app.settings import Settings
 
 REPO = Path(__file__).resolve().parents[2]
 PHASES = ("extract", "embed", "commit", "between", "compaction", "none")
+#: The event each phase counts to find its trigger (its ``nth`` occurrence).
+TRIGGER_EVENT = {
+    "extract": "extract",
+    "none": "extract",
+    "embed": "embed",
+    "commit": "commit",
+    "between": "commit-end",
+    "compaction": "compaction",
+}
+#: The driver's batches: a commit every 8 files at most, a compaction every 2 commits (the app
+#: makes them every 64 files and 20 commits), so a run of a few seconds has several of each.
+COMMIT_FILES = 8
+OPTIMIZE_EVERY = 2
+#: Texts per embedding call at most (the governor may allow fewer, never more).
+EMBED_BATCH = PipelineConfig.embed_batch
+#: Expected durations until a run has measured them: chunks commit and compaction (s), and
+#: embedding per text (s): what this machine took under load.
+DEFAULT_DURATIONS = {"commit": 0.03, "compaction": 0.07, "embed": 0.05}
+#: How long the driver holds at its deadline waiting for an outside kill before giving up.
+HOLD_S = 120.0
 WORDS = (
     "amber basalt cedar delta ember fjord garnet harbor indigo juniper kelp lagoon meadow "
     "nickel obsidian prairie quartz raven saffron tundra umber violet willow xenon yarrow zephyr"
@@ -101,10 +137,11 @@ def driver_argv(
     phase: str,
     nth: int = 1,
     delay: float = 0.0,
-    optimize_every: int = 2,
-    commit_files: int = 8,
+    durations: dict[str, float] | None = None,
 ) -> list[str]:
-    """The CLI's ``index`` run through the self-killing driver below."""
+    """The CLI's ``index`` run through the self-killing driver below; ``durations`` are the
+    expected durations (:data:`DEFAULT_DURATIONS`) the fractional delays apply to."""
+    expected = {**DEFAULT_DURATIONS, **(durations or {})}
     return [
         sys.executable,
         "-m",
@@ -117,10 +154,8 @@ def driver_argv(
         f"{delay:.4f}",
         "--events",
         str(events),
-        "--optimize-every",
-        str(optimize_every),
-        "--commit-files",
-        str(commit_files),
+        "--durations",
+        ",".join(f"{name}={seconds:.5f}" for name, seconds in sorted(expected.items())),
         "--",
         "--data-dir",
         str(home),
@@ -128,6 +163,29 @@ def driver_argv(
         str(root),
         "--json",
     ]
+
+
+def guaranteed_events(files: int, fresh: int) -> dict[str, int]:
+    """Per phase, how many of its trigger events a driver run is certain to produce, however
+    fast or slow the machine: the largest ``nth`` it can be given.
+
+    ``files`` is the number of files the run's plan has to index, ``fresh`` how many of them
+    hold text written since the last run (text that cannot be stored yet, so it must be
+    embedded). Each file gives one extraction result; the writer commits when it holds
+    :data:`COMMIT_FILES` files or when an interval has passed, so at least
+    ``ceil(files / COMMIT_FILES)`` chunks commits (time only adds commits); the store
+    compacts after every :data:`OPTIMIZE_EVERY` of them; an embedding call takes at most
+    :data:`EMBED_BATCH` texts.
+    """
+    commits = math.ceil(files / COMMIT_FILES)
+    return {
+        "extract": files,
+        "none": files,
+        "embed": math.ceil(fresh / EMBED_BATCH),
+        "commit": commits,
+        "between": commits,
+        "compaction": commits // OPTIMIZE_EVERY,
+    }
 
 
 @dataclass
@@ -140,11 +198,12 @@ class KilledRun:
 
 
 def run_until_killed(
-    argv: Sequence[str], events: Path, external_kill_after: float | None = None
+    argv: Sequence[str], events: Path, external: tuple[int, float] | None = None
 ) -> KilledRun:
-    """Run ``argv`` (a driver) until it dies; SIGKILL it from outside after
-    ``external_kill_after`` seconds when given. Children (extraction workers, the forkserver)
-    are tracked so the test can check that none outlives a killed parent."""
+    """Run ``argv`` (a driver) until it dies. With ``external = (nth, delay)``, SIGKILL it from
+    outside ``delay`` seconds after its ``nth`` extraction result (a driver of phase ``none``
+    holds at that file's commit until then). Children (extraction workers, the forkserver) are
+    tracked so the test can check that none outlives a killed parent."""
     import psutil
 
     events.unlink(missing_ok=True)
@@ -154,15 +213,21 @@ def run_until_killed(
     parent = psutil.Process(process.pid)
     children: dict[int, psutil.Process] = {}
     started = time.monotonic()
+    kill_at: float | None = None
     while process.poll() is None:
         try:
             for child in parent.children(recursive=True):
                 children.setdefault(child.pid, child)
         except psutil.Error:
             pass
-        if external_kill_after is not None and time.monotonic() - started >= external_kill_after:
-            _append(events, "kill external")
+        if external is not None and kill_at is None:
+            nth, delay = external
+            if sum(kind == "extract" for kind, _ in read_events(events)) >= nth:
+                kill_at = time.monotonic() + delay
+        if kill_at is not None and time.monotonic() >= kill_at:
             process.send_signal(signal.SIGKILL)
+            process.wait()
+            _append(events, "kill external")  # after it died: nothing the run did follows
             break
         assert time.monotonic() - started < 300, "the driver ran for 5 minutes"
         time.sleep(0.02)
@@ -212,7 +277,8 @@ def landing(events: list[tuple[str, str]]) -> str:
 
     "compaction", "commit" (inside a LanceDB commit), "between commits" (chunks committed,
     manifest not yet), "embedding", "extraction" (workers busy, nothing being embedded or
-    written), or "start-up" (before the first file was extracted).
+    written), "start-up" (before the first file was extracted), or "after the run" (the run
+    had ended: the kill proved nothing, and a test must fail on it).
     """
     open_: dict[str, int] = {}
     last_commit = ""
@@ -220,6 +286,8 @@ def landing(events: list[tuple[str, str]]) -> str:
     for kind, detail in events:
         if kind == "kill":
             break
+        if kind == "run-end":
+            return "after the run"
         if kind.endswith("-start"):
             open_[kind[:-6]] = open_.get(kind[:-6], 0) + 1
         elif kind.endswith("-end"):
@@ -236,6 +304,34 @@ def landing(events: list[tuple[str, str]]) -> str:
     if open_.get("embed", 0) > 0:
         return "embedding"
     return "extraction" if extracted else "start-up"
+
+
+def at_deadline(events: list[tuple[str, str]]) -> bool:
+    """Whether the kill came at its deadline rather than on its timer: sent by the driver at
+    the end of the operation it was aimed inside (``kill <phase> deadline``), or from outside
+    while the driver held at the triggering file's commit (``hold``)."""
+    for kind, detail in events:
+        if kind == "hold":
+            return True
+        if kind == "kill":
+            return detail.endswith(" deadline")
+    return False
+
+
+def measured_durations(events: list[tuple[str, str]]) -> dict[str, float]:
+    """The last chunks commit and compaction durations and embedding time per text a run
+    logged: the next run's expected durations, so its fractional delays fit this machine as
+    it is loaded now."""
+    found: dict[str, float] = {}
+    for kind, detail in events:
+        fields = detail.split()
+        if kind == "commit-end" and fields[0] == "chunks":
+            found["commit"] = float(fields[1])
+        elif kind == "optimize-end" and fields[0] == "chunks":
+            found["compaction"] = float(fields[1])
+        elif kind == "embed-end":
+            found["embed"] = float(fields[1]) / max(1, int(fields[0]))
+    return found
 
 
 def embedded_hashes(events: list[tuple[str, str]]) -> set[str]:
@@ -338,48 +434,105 @@ def committed_current(state: IndexState, files: Sequence[Path]) -> int:
     return done
 
 
+def resume_to_the_end(
+    home: Path, model: InstalledModel, root: Path, files: Sequence[Path]
+) -> dict[str, Any]:
+    """The plain CLI, no hooks, after kills or a full disk: it resumes and finishes without
+    embedding a committed file again, and the index is whole (doctor clean through the CLI,
+    no duplicates, every file indexed at its current content). Returns the run's summary."""
+    before = read_state(home, model, root)
+    done = committed_current(before, files)
+    final = subprocess.run(
+        cli_argv(home, "index", str(root), "--json"),
+        capture_output=True,
+        text=True,
+        timeout=900,
+        cwd=REPO,
+    )
+    assert final.returncode == 0, final.stderr[-2000:]
+    summary: dict[str, Any] = json.loads(final.stdout)
+    assert summary["unchanged"] == done  # committed files are not embedded again
+    assert summary["indexed"] == len(files) - done
+    assert summary["embedded"] <= summary["chunks"] == len(files) - done  # one chunk a file
+
+    doctor = subprocess.run(
+        cli_argv(home, "doctor", "--json"), capture_output=True, text=True, check=True
+    )
+    assert json.loads(doctor.stdout)["ok"] is True
+    state = read_state(home, model, root)
+    assert_no_duplicates(state)
+    assert state.plan_to_index == set()
+    assert sorted(state.manifest) == sorted(str(p) for p in files)
+    for path in files:
+        assert state.manifest[str(path)].content_hash == sha256_file(path)
+    return summary
+
+
 # -- the driver ----------------------------------------------------------------------------------
 
 
 class _Hooks:
-    """Wraps engine and LanceDB methods to log events and kill the process at the trigger."""
+    """Wraps engine and LanceDB methods to log events and kill the process at the trigger,
+    at the latest at the trigger's deadline."""
 
-    def __init__(self, phase: str, nth: int, delay: float, events: Path) -> None:
+    def __init__(
+        self, phase: str, nth: int, delay: float, events: Path, durations: dict[str, float]
+    ) -> None:
         self.phase, self.nth, self.delay, self.events = phase, nth, delay, events
-        self.counts: dict[str, int] = {}
-        #: Last duration of a chunks commit ("commit") and a chunks compaction ("compaction");
-        #: until one is measured, what this machine took under load (30-110 ms, 70-155 ms).
-        self.durations: dict[str, float] = {"commit": 0.03, "compaction": 0.07}
+        self.count = 0
+        #: Expected durations (chunks commit, compaction, embedding per text), measured by the
+        #: previous run and then by this one.
+        self.durations = dict(durations)
+        #: For a trigger on an extraction result: that file, whose commit is the deadline.
+        self.trigger_path: str | None = None
         self.lock = threading.Lock()
+        self.kill_lock = threading.Lock()
 
     def log(self, line: str) -> None:
         _append(self.events, line)
 
     def kill(self, why: str) -> None:
-        self.log(f"kill {why}")
-        os.kill(os.getpid(), signal.SIGKILL)
+        with self.kill_lock:  # a timer and a deadline may race: one kill line, one signal
+            self.log(f"kill {why}")
+            os.kill(os.getpid(), signal.SIGKILL)
+            time.sleep(HOLD_S)  # SIGKILL cannot be caught: the process is gone before this
 
-    def arm(self, phase: str) -> None:
-        """Count one occurrence of ``phase``; on the nth, kill after the delay.
+    def arm(self, event: str, expected: float = 1.0) -> bool:
+        """Count one ``event``; if it is the trigger's nth, start the kill and return True.
 
-        For commits and compactions the delay is a fraction of the same operation's previous
-        duration (they take milliseconds to a fraction of a second, and vary with the
-        machine's load), so the kill lands inside the native call; otherwise it is seconds.
+        The kill comes ``delay`` x ``expected`` seconds later from a timer thread (at once for
+        no delay); for a commit, a compaction or an embedding call ``expected`` is the
+        operation's expected duration, so the kill lands inside the native call. For phase
+        ``none`` the kill comes from outside. The caller then calls :meth:`deadline` at the
+        latest point the kill may land.
         """
-        if self.phase != phase:
-            return
+        if TRIGGER_EVENT[self.phase] != event:
+            return False
         with self.lock:
-            self.counts[phase] = self.counts.get(phase, 0) + 1
-            if self.counts[phase] != self.nth:
-                return
-        delay = self.delay
-        if phase in self.durations:
-            delay *= self.durations[phase]
+            self.count += 1
+            if self.count != self.nth:
+                return False
+        self.log(f"trigger {self.phase} {self.nth}")
+        if self.phase == "none":
+            return True
+        delay = self.delay * expected
         if delay <= 0:
-            self.kill(phase)  # does not return
-        timer = threading.Timer(delay, self.kill, args=(phase,))
+            self.kill(self.phase)  # does not return
+        timer = threading.Timer(delay, self.kill, args=(self.phase,))
         timer.daemon = True
         timer.start()
+        return True
+
+    def deadline(self) -> None:
+        """The armed kill has not landed yet and the run is about to move past the point it
+        was aimed at: send it now. For an outside kill, hold here until it comes (a run that
+        gave up waiting exits 3, which fails the test)."""
+        if self.phase != "none":
+            self.kill(f"{self.phase} deadline")
+        self.log("hold -")
+        time.sleep(HOLD_S)
+        self.log("hold-timeout -")
+        os._exit(3)
 
     def install(self) -> None:
         os.environ.setdefault("LANCEDB_LOG", "error")  # as the app does before importing it
@@ -394,34 +547,51 @@ class _Hooks:
         merge = LanceTable._do_merge
         delete = LanceTable.delete
         optimize = LanceTable.optimize
+        apply = Store.apply
 
         def collect_hook(pool: ExtractPool, worker: Any) -> Any:
             result = collect(pool, worker)
             hooks.log(f"extract {result.info.path}")
-            hooks.arm("extract")
+            if hooks.arm("extract"):
+                hooks.trigger_path = result.info.path
             return result
+
+        def apply_hook(store: Store, updates: Sequence[Any], deleted: Sequence[str] = ()) -> None:
+            if hooks.trigger_path is not None and hooks.trigger_path in {
+                *(u.record.path for u in updates),
+                *deleted,
+            }:
+                hooks.deadline()
+            apply(store, updates, deleted)
 
         def embed_hook(embedder: Embedder, texts: Sequence[str]) -> Any:
             for text in texts:
                 hooks.log(f"hash {hashlib.sha256(text.encode('utf-8')).hexdigest()}")
             hooks.log(f"embed-start {len(texts)}")
-            hooks.arm("embed")
+            armed = hooks.arm("embed", hooks.durations["embed"] * len(texts))
+            started = time.monotonic()
             vectors = embed(embedder, texts)
-            hooks.log(f"embed-end {len(texts)}")
+            took = time.monotonic() - started
+            if armed:
+                hooks.deadline()
+            hooks.log(f"embed-end {len(texts)} {took:.4f}")
+            hooks.durations["embed"] = took / max(1, len(texts))
             return vectors
 
         def committing(original: Callable[..., Any], table: Any, *args: Any, **kw: Any) -> Any:
             name = table.name
             hooks.log(f"commit-start {name}")
-            if name == "chunks":
-                hooks.arm("commit")
+            armed = name == "chunks" and hooks.arm("commit", hooks.durations["commit"])
             started = time.monotonic()
             result = original(table, *args, **kw)
             took = time.monotonic() - started
+            if armed:
+                hooks.deadline()
             hooks.log(f"commit-end {name} {took:.4f}")
             if name == "chunks":
                 hooks.durations["commit"] = took
-                hooks.arm("between")
+                if hooks.arm("commit-end"):  # between the two commits: at once, no timer
+                    hooks.deadline()
             return result
 
         def merge_hook(table: Any, *args: Any, **kw: Any) -> Any:
@@ -433,11 +603,12 @@ class _Hooks:
         def optimize_hook(table: Any, *args: Any, **kw: Any) -> Any:
             name = table.name
             hooks.log(f"optimize-start {name}")
-            if name == "chunks":
-                hooks.arm("compaction")
+            armed = name == "chunks" and hooks.arm("compaction", hooks.durations["compaction"])
             started = time.monotonic()
             result = optimize(table, *args, **kw)
             took = time.monotonic() - started
+            if armed:
+                hooks.deadline()
             hooks.log(f"optimize-end {name} {took:.4f}")
             if name == "chunks":
                 hooks.durations["compaction"] = took
@@ -448,6 +619,7 @@ class _Hooks:
         LanceTable._do_merge = merge_hook  # type: ignore[method-assign,assignment]
         LanceTable.delete = delete_hook  # type: ignore[method-assign,assignment]
         LanceTable.optimize = optimize_hook  # type: ignore[method-assign,assignment]
+        Store.apply = apply_hook  # type: ignore[method-assign,assignment]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -456,26 +628,32 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--nth", type=int, default=1)
     parser.add_argument("--delay", type=float, default=0.0)
     parser.add_argument("--events", type=Path, required=True)
-    parser.add_argument("--optimize-every", type=int, default=2)
-    parser.add_argument("--commit-files", type=int, default=8)
+    parser.add_argument("--durations", default="", help="name=seconds,... (DEFAULT_DURATIONS)")
     parser.add_argument("cli", nargs=argparse.REMAINDER)
     args = parser.parse_args(argv)
+    durations = dict(DEFAULT_DURATIONS)
+    for item in filter(None, args.durations.split(",")):
+        name, _, seconds = item.partition("=")
+        durations[name] = float(seconds)
 
     from desktop_app import cli
     from desktop_app.engine import store
 
-    # Smaller batches and more frequent compaction than the app's defaults, so that a run of
-    # a few seconds has several commits and a compaction to be killed in.
-    store.OPTIMIZE_EVERY_COMMITS = args.optimize_every
+    # Smaller batches and more frequent compaction than the app's defaults (see COMMIT_FILES),
+    # set here whatever the app's defaults become: guaranteed_events counts with them.
+    store.OPTIMIZE_EVERY_COMMITS = OPTIMIZE_EVERY
     config = Engine.pipeline_config
 
     def pipeline_config(engine: Engine) -> Any:
         return dataclasses.replace(
-            config(engine), commit_files=args.commit_files, commit_interval_s=0.5
+            config(engine),
+            commit_files=COMMIT_FILES,
+            commit_interval_s=0.5,
+            embed_batch=EMBED_BATCH,
         )
 
     Engine.pipeline_config = pipeline_config  # type: ignore[method-assign,assignment]
-    hooks = _Hooks(args.phase, args.nth, args.delay, args.events)
+    hooks = _Hooks(args.phase, args.nth, args.delay, args.events, durations)
     hooks.install()
     hooks.log("run-start -")
     rest = args.cli[1:] if args.cli[:1] == ["--"] else args.cli
