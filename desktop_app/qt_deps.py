@@ -113,7 +113,7 @@ def uses_xcb(environ: Mapping[str, str], system: str = sys.platform) -> bool:
     requested = environ.get("QT_QPA_PLATFORM", "").strip()
     if requested:  # "xcb", "xcb:option", "wayland;xcb" (the first one that loads is used)
         return requested.split(";")[0].split(":")[0].strip() == "xcb"
-    # Qt 6 prefers its Wayland plugin in a Wayland session and falls back to xcb only there.
+    # In a Wayland session Qt 6 loads its Wayland plugin (xcb is only the fallback there).
     return not (environ.get("XDG_SESSION_TYPE") == "wayland" and environ.get("WAYLAND_DISPLAY"))
 
 
@@ -185,8 +185,8 @@ def install_advice(missing: Sequence[str], manager: str | None) -> str:
         parts.append(f"No package is known for {name}: find it with {hints}")
     if wheel:
         parts.append(
-            f"{', '.join(wheel)} belong(s) to PySide6 itself: reinstall it (make setup, or "
-            "reinstall the app)"
+            f"{', '.join(wheel)} belong(s) to PySide6 itself: reinstall PySide6-Essentials "
+            "(or the app)"
         )
     return ". ".join(parts)
 

@@ -83,7 +83,7 @@ def test_unknown_machine_gets_every_command_and_unknown_libraries_a_lookup() -> 
     assert "sudo dnf install xcb-util-cursor" in advice
     assert "sudo pacman -S --needed xcb-util-cursor" in advice
     assert f"No package is known for {FAKE}: find it with apt-file search {FAKE}" in advice
-    assert "libQt6Gui.so.6 belong(s) to PySide6 itself: reinstall it" in advice
+    assert "libQt6Gui.so.6 belong(s) to PySide6 itself: reinstall PySide6-Essentials" in advice
     assert "libQt6Gui.so.6" not in advice.split("Install them with:")[1].split(".")[0]
 
 
