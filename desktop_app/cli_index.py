@@ -56,9 +56,20 @@ class ProgressPrinter:
             print(file=sys.stderr)
 
 
+def json_paths(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Rows with a ``path`` key, as JSON output carries paths (see ``pathnames.as_json``)."""
+    from desktop_app.engine.pathnames import as_json
+
+    return [{**row, **as_json(row["path"])} for row in rows]
+
+
 def print_summary(summary: IndexSummary, as_json: bool) -> None:
+    from desktop_app.engine.pathnames import display
+
     if as_json:
-        print(json.dumps(asdict(summary)))
+        data = asdict(summary)
+        data["errors"] = json_paths(data["errors"])
+        print(json.dumps(data, ensure_ascii=False))
         return
     print(
         f"indexed {summary.indexed}, unchanged {summary.unchanged}, failed {summary.failed}, "
@@ -67,7 +78,7 @@ def print_summary(summary: IndexSummary, as_json: bool) -> None:
         f"in {summary.seconds:.1f} s"
     )
     for error in summary.errors[:20]:
-        print(f"  failed: {error['path']}: {error['reason']}: {error['message']}")
+        print(f"  failed: {display(error['path'])}: {error['reason']}: {error['message']}")
     if len(summary.errors) > 20:
         print(f"  ... and {len(summary.errors) - 20} more (desktop-search status)")
 
@@ -94,6 +105,8 @@ def cmd_index(args: argparse.Namespace) -> int:
 
 
 def _print_response(response: SearchResponse, as_json: bool) -> None:
+    from desktop_app.engine.pathnames import display
+
     if as_json:
         print(json.dumps(response.as_json(), ensure_ascii=False))
         return
@@ -104,7 +117,7 @@ def _print_response(response: SearchResponse, as_json: bool) -> None:
         return
     for rank, hit in enumerate(response.results, 1):
         page = f" (page {hit.page})" if hit.page else ""
-        print(f"{rank:2}. {hit.score:.3f}  {hit.path}{page}")
+        print(f"{rank:2}. {hit.score:.3f}  {display(hit.path)}{page}")
         print(f"      {hit.snippet}")
     print(f"{len(response.results)} files in {response.took_ms:.0f} ms")
 
@@ -162,27 +175,35 @@ def cmd_similar(args: argparse.Namespace) -> int:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
+    from desktop_app.engine.pathnames import display
+
     engine = open_engine()
     try:
         status = engine.status()
     finally:
         engine.close()
     if args.json:
-        print(json.dumps(status, indent=2))
+        status["folders"] = json_paths(status["folders"])
+        status["failures"] = json_paths(status["failures"])
+        status["notices"] = json_paths(status["notices"])
+        print(json.dumps(status, indent=2, ensure_ascii=False))
         return 0
     print(f"model {status['model']} (dimension {status['dimension']}), index at {status['store']}")
     files = status["files"]
     print(
         f"{files['indexed']} files indexed ({status['chunks']} chunks), {files['failed']} "
-        f"failed, {files['skipped']} skipped"
+        f"failed, {files['skipped']} skipped, {files['truncated']} truncated"
     )
     for folder in status["folders"]:
         missing = "" if folder["exists"] else "  [folder not found]"
         print(
-            f"  {folder['path']}: {folder['indexed']} indexed, {folder['failed']} failed{missing}"
+            f"  {display(folder['path'])}: {folder['indexed']} indexed, {folder['failed']} "
+            f"failed{missing}"
         )
     for failure in status["failures"][:50]:
-        print(f"  failed: {failure['path']}: {failure['reason']}: {failure['message']}")
+        print(f"  failed: {display(failure['path'])}: {failure['reason']}: {failure['message']}")
+    for notice in status["notices"][:50]:
+        print(f"  {notice['reason']}: {display(notice['path'])}: {notice['message']}")
     return 0
 
 
@@ -195,8 +216,11 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     finally:
         engine.close()
     if args.json:
-        print(json.dumps(report.as_json()))
-    elif report.ok:
+        print(json.dumps(report.as_json(), ensure_ascii=False))
+        return 0 if report.ok else 1
+    for action in report.actions:
+        print(f"repaired: {action}")
+    if report.ok:
         print(f"index is consistent: {report.files} files, {report.chunks} chunks")
     else:
         print(f"index is inconsistent ({len(report.problems)} problems):")

@@ -111,6 +111,15 @@ SETTINGS: dict[str, Setting] = _declare(
         maximum=65536,
     ),
     Setting(
+        "max_chunks_per_file",
+        int,
+        5000,
+        "Passages indexed per file at most (about a million words); the rest of a longer "
+        "file is left out and the file is marked truncated.",
+        minimum=1,
+        maximum=1_000_000,
+    ),
+    Setting(
         "extract_timeout_s",
         float,
         60.0,

@@ -11,6 +11,7 @@ two (``overlap_tokens``) so a phrase that straddles a boundary is still found wh
 from __future__ import annotations
 
 import bisect
+import dataclasses
 import hashlib
 import itertools
 import re
@@ -71,6 +72,28 @@ def chunk_document(
             page = pages[bisect.bisect_right(page_starts, start) - 1] if pages else None
             chunks.append(Chunk(len(chunks), body, start, end, page, section, tokens))
     return chunks
+
+
+def distinct_chunks(chunks: list[Chunk], limit: int) -> tuple[list[Chunk], int]:
+    """The first ``limit`` chunks of distinct text, renumbered, and how many distinct there are.
+
+    Why: a degenerate file (20 MB of one repeated word made 26,334 chunks) would otherwise
+    fill the index and crowd every result list with copies of itself. A passage that repeats
+    within a file adds nothing a search can use, so each text is kept once (where it first
+    occurs), and a file keeps at most ``limit`` passages; the caller records the cut.
+    """
+    seen: set[str] = set()
+    kept: list[Chunk] = []
+    for chunk in chunks:
+        digest = chunk.hash
+        if digest in seen:
+            continue
+        seen.add(digest)
+        if len(kept) < limit:
+            kept.append(
+                chunk if chunk.index == len(kept) else dataclasses.replace(chunk, index=len(kept))
+            )
+    return kept, len(seen)
 
 
 def _page_boundaries(document: Document) -> tuple[list[int], list[int | None]]:

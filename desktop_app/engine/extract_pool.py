@@ -28,6 +28,8 @@ from pathlib import Path
 from typing import Any
 
 from desktop_app.engine.extract import Document, ExtractionError, extract
+from desktop_app.engine.extract.base import fault
+from desktop_app.engine.pathnames import display, os_path
 from desktop_app.engine.scanner import FileInfo, hash_file
 
 log = logging.getLogger(__name__)
@@ -60,12 +62,13 @@ class ExtractResult:
     vanished: bool = False
 
 
-def _extract_one(path: str, max_bytes: int) -> tuple[Document | None, str, str, str, bool]:
-    """(document, hash, reason, message, vanished) for one file; never raises.
+def _extract_one(path_key: str, max_bytes: int) -> tuple[Document | None, str, str, str, bool]:
+    """(document, hash, reason, message, vanished) for one file (a key); never raises.
 
     The size cap is checked before the file is hashed: hashing reads every byte, and a 2 GB
     file (which cannot be indexed anyway) took 8 s to hash. Such a file keeps an empty hash.
     """
+    path = os_path(path_key)
     try:
         size = os.stat(path).st_size
     except FileNotFoundError:
@@ -75,7 +78,7 @@ def _extract_one(path: str, max_bytes: int) -> tuple[Document | None, str, str, 
     if size > max_bytes:
         return None, "", "too_large", f"{size} bytes, more than the {max_bytes} allowed", False
     try:
-        content_hash = hash_file(path)
+        content_hash = hash_file(path_key)
     except FileNotFoundError:
         return None, "", "", "", True
     except OSError as exc:
@@ -89,13 +92,41 @@ def _extract_one(path: str, max_bytes: int) -> tuple[Document | None, str, str, 
     except MemoryError:
         return None, content_hash, "too_large", "ran out of memory while extracting", False
     except Exception as exc:  # an extractor bug must not stop the run: record it
-        return None, content_hash, "corrupt", f"{type(exc).__name__}: {exc}", False
+        return None, content_hash, "corrupt", fault(exc), False
 
 
-def _worker_main(conn: Connection, max_bytes: int) -> None:
-    """Worker process loop: receive a path, send back the extraction outcome."""
+#: What a worker logged while extracting one file: (level, logger name, message).
+LogLines = list[tuple[int, str, str]]
+
+
+class _Collect(logging.Handler):
+    """Keeps a worker's log records until they travel back with the file's outcome.
+
+    A worker has no handler of its own (it is forked from a bare server): without this, the
+    extractors' warnings (a skipped PDF page, a broken header) were lost.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.lines: LogLines = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append((record.levelno, record.name, record.getMessage()))
+
+    def take(self) -> LogLines:
+        lines, self.lines = self.lines, []
+        return lines
+
+
+def _worker_main(conn: Connection, max_bytes: int, log_level: int = logging.INFO) -> None:
+    """Worker process loop: receive a path, send back the extraction outcome and its log."""
     import desktop_app.engine.extract.dispatch  # noqa: F401 (warm-up, see below)
 
+    collect = _Collect()
+    root = logging.getLogger()
+    root.handlers[:] = [collect]
+    root.setLevel(log_level)
+    logging.captureWarnings(True)
     conn.send("ready")  # start-up (imports) must not count against the first file's limit
     while True:
         try:
@@ -104,7 +135,14 @@ def _worker_main(conn: Connection, max_bytes: int) -> None:
             return
         if path is None:
             return
-        conn.send(_extract_one(path, max_bytes))
+        outcome = _extract_one(path, max_bytes)
+        conn.send((outcome, collect.take()))
+
+
+def _replay(lines: LogLines) -> None:
+    """Log a worker's records in this process, under their own logger names."""
+    for level, name, message in lines:
+        logging.getLogger(name).log(level, "%s", message)
 
 
 @dataclass
@@ -155,8 +193,9 @@ class ExtractPool:
 
     def _start_worker(self) -> _Worker:
         parent, child = self._ctx.Pipe()
+        level = logging.getLogger().getEffectiveLevel()
         process = self._ctx.Process(
-            target=_worker_main, args=(child, self.max_bytes), name="extract", daemon=True
+            target=_worker_main, args=(child, self.max_bytes, level), name="extract", daemon=True
         )
         process.start()
         child.close()
@@ -199,9 +238,11 @@ class ExtractPool:
         info = worker.task
         assert info is not None
         try:
-            document, content_hash, reason, message, vanished = worker.conn.recv()
+            outcome, lines = worker.conn.recv()
         except (EOFError, OSError):
             return self._give_up(worker, "corrupt", "the extractor crashed on this file")
+        _replay(lines)
+        document, content_hash, reason, message, vanished = outcome
         worker.task = None
         worker.files += 1
         if worker.files >= self.recycle_after:
@@ -212,7 +253,7 @@ class ExtractPool:
         """Kill a stuck or dead worker, replace it, and record the file's failure."""
         info = worker.task
         assert info is not None
-        log.warning("extraction of %s: %s", info.path, message)
+        log.warning("extraction of %s: %s", display(info.path), message)
         self._replace(worker)
         try:
             content_hash = hash_file(info.path)

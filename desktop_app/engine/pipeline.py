@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from desktop_app.engine.chunking import Chunk, chunk_document
+from desktop_app.engine.chunking import Chunk, chunk_document, distinct_chunks
 from desktop_app.engine.embedder import Embedder
 from desktop_app.engine.extract_pool import ExtractPool, ExtractResult
 from desktop_app.engine.memory import MemoryGovernor, Pressure
@@ -36,6 +36,7 @@ from desktop_app.engine.store import (
     STATUS_FAILED,
     STATUS_INDEXED,
     STATUS_SKIPPED,
+    TRUNCATED,
     ChunkData,
     FileRecord,
     FileUpdate,
@@ -57,6 +58,8 @@ class PipelineConfig:
     timeout_s: float = 60.0
     max_bytes: int = 100 * 1024 * 1024
     overlap_tokens: int = 32
+    #: Distinct passages kept per file; a longer file is indexed in part, marked truncated.
+    max_chunks_per_file: int = 5000
     #: Chunks embedded together (sorted by length within the batch).
     embed_batch: int = 32
     #: A commit happens when this many files are ready, or ``commit_interval_s`` has passed.
@@ -92,6 +95,8 @@ class IndexSummary:
     removed: int = 0
     renamed: int = 0
     touched: int = 0
+    #: Files indexed in part: more distinct passages than ``max_chunks_per_file``.
+    truncated: int = 0
     chunks: int = 0
     embedded: int = 0
     reused: int = 0
@@ -250,7 +255,7 @@ class Pipeline:
         report: ProgressCallback,
     ) -> None:
         window_start = time.monotonic()
-        batch: list[tuple[ExtractResult, list[Chunk]]] = []
+        batch: list[tuple[ExtractResult, list[Chunk], int]] = []
         batch_chunks = 0
         finished = False
         while not finished and not self._cancel.is_set():
@@ -271,13 +276,16 @@ class Pipeline:
                     state.files_done += 1
                     report(state)
                     continue
-                chunks = chunk_document(
-                    item.document,
-                    self.embedder.count_tokens,
-                    self.max_tokens,
-                    self.config.overlap_tokens,
+                chunks, distinct = distinct_chunks(
+                    chunk_document(
+                        item.document,
+                        self.embedder.count_tokens,
+                        self.max_tokens,
+                        self.config.overlap_tokens,
+                    ),
+                    self.config.max_chunks_per_file,
                 )
-                batch.append((item, chunks))
+                batch.append((item, chunks, distinct))
                 batch_chunks += len(chunks)
             if batch and (finished or item is None or batch_chunks >= self._allowed_batch):
                 self._allowed_batch = self._throttle(state, report)
@@ -355,12 +363,16 @@ class Pipeline:
 
     def _embed_batch(
         self,
-        batch: list[tuple[ExtractResult, list[Chunk]]],
+        batch: list[tuple[ExtractResult, list[Chunk], int]],
         summary: IndexSummary,
         per_call: int,
     ) -> list[FileUpdate]:
-        """Vectors for every chunk of the batch's files: stored ones reused, the rest embedded."""
-        all_chunks = [c for _, chunks in batch for c in chunks]
+        """Vectors for every chunk of the batch's files: stored ones reused, the rest embedded.
+
+        A file with more distinct passages than it may keep is indexed (its first passages)
+        with reason ``truncated``, so status and the Problems view tell the user.
+        """
+        all_chunks = [c for _, chunks, _ in batch for c in chunks]
         hashes = [c.hash for c in all_chunks]
         known = self.store.cached_vectors(hashes)
         missing = {h: c.text for h, c in zip(hashes, all_chunks, strict=True) if h not in known}
@@ -373,7 +385,7 @@ class Pipeline:
         summary.embedded += len(missing)
         summary.reused += len(all_chunks) - len(missing)
         updates = []
-        for result, chunks in batch:
+        for result, chunks, distinct in batch:
             document = result.document
             assert document is not None
             info = result.info
@@ -388,13 +400,24 @@ class Pipeline:
                 pages=[c.page for c in chunks],
                 sections=[c.section for c in chunks],
             )
+            reason, message = "", ""
+            if not chunks:
+                reason = "no_text"
+            elif distinct > len(chunks):
+                reason = TRUNCATED
+                message = (
+                    f"{len(chunks):,} of {distinct:,} distinct passages indexed "
+                    "(the limit per file: setting max_chunks_per_file)"
+                )
+                summary.truncated += 1
             record = FileRecord(
                 path=info.path,
                 size=info.size,
                 mtime_ns=info.mtime_ns,
                 content_hash=result.content_hash,
                 status=STATUS_INDEXED if chunks else STATUS_SKIPPED,
-                reason="" if chunks else "no_text",
+                reason=reason,
+                message=message,
                 chunk_count=len(chunks),
                 indexed_at=time.time(),
                 model_id=self.embedder.model_id,

@@ -23,6 +23,7 @@ import os
 import re
 from dataclasses import dataclass, field
 
+from desktop_app.engine.pathnames import key
 from desktop_app.engine.store import sql_string
 
 FILTER_NAMES = ("ext", "type", "in", "after", "before")
@@ -148,7 +149,7 @@ def where_clause(query: ParsedQuery) -> str | None:
         clauses.append(f"file_type IN ({', '.join(sql_string(t) for t in f.types)})")
     sep = _like_escape(os.sep)
     for folder in f.folders:
-        folder = folder.rstrip("/\\") or folder
+        folder = key(folder.rstrip("/\\") or folder)
         if os.path.isabs(folder):
             pattern = _like_escape(folder) + sep + "%"
             clauses.append(f"path LIKE {sql_string(pattern)} ESCAPE '\\'")

@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from desktop_app.engine.pathnames import display, key, os_path
 from desktop_app.engine.store import STATUS_INDEXED, FileRecord
 
 log = logging.getLogger(__name__)
@@ -136,11 +137,12 @@ BINARY_EXTENSIONS = frozenset(
     }
 )
 HASH_BLOCK = 1 << 20
-NOT_UTF8 = "name is not valid UTF-8"
 
 
 @dataclass(frozen=True)
 class FileInfo:
+    #: The index's key for the file (:mod:`pathnames`): the path itself unless the name is
+    #: not valid UTF-8. Every path the engine passes around is such a key.
     path: str
     size: int
     mtime_ns: int
@@ -201,27 +203,6 @@ class Exclusions:
         return bool(self.patterns) and self._spec.match_file(relative)
 
 
-def is_storable(path: str) -> bool:
-    """Whether the index can hold ``path``: its text columns are UTF-8.
-
-    On Linux a name is any bytes; Python hands the undecodable ones over as surrogate escapes,
-    which UTF-8 cannot encode (writing such a path made the whole index run fail).
-    """
-    try:
-        path.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
-
-
-def display_path(path: str) -> str:
-    """``path`` as valid UTF-8 for messages: undecodable bytes shown as ``\\xe9`` escapes.
-
-    Unlike "?" replacement, two different names never look the same, nor like a real name.
-    """
-    return os.fsencode(path).decode("utf-8", "backslashreplace")
-
-
 def is_within(path: str, root: str) -> bool:
     root = root.rstrip(os.sep) or os.sep
     return path == root or path.startswith(root + os.sep) or root == os.sep
@@ -237,38 +218,43 @@ def walk(
 ) -> Iterator[FileInfo]:
     """Every candidate file under ``roots``; problems are appended to ``errors``, never raised.
 
-    Exclusion patterns are matched relative to ``base`` (default: each root). Walking a
-    subfolder of an indexed folder (the watcher's dirty folders) must pass the indexed folder
-    as ``base``: a pattern anchored there (``/drafts/``) would otherwise match the subfolder's
-    own ``drafts`` and drop files that are indexed.
+    Roots, ``base`` and the paths yielded are keys (:mod:`pathnames`); errors name paths in
+    their display form. Exclusion patterns are matched relative to ``base`` (default: each
+    root). Walking a subfolder of an indexed folder (the watcher's dirty folders) must pass the
+    indexed folder as ``base``: a pattern anchored there (``/drafts/``) would otherwise match
+    the subfolder's own ``drafts`` and drop files that are indexed.
     """
     errors = errors if errors is not None else []
     for root in roots:
         root = os.path.abspath(root)
         anchor = os.path.abspath(base) if base is not None else root
-        if not os.path.isdir(root):
-            errors.append((display_path(root), "folder not found"))
+        if not os.path.isdir(os_path(root)):
+            errors.append((display(root), "folder not found"))
             continue
         visited: set[tuple[int, int]] = set()
-        stack = [root]
+        stack = [os_path(root)]
         while stack:
             folder = stack.pop()
             try:
                 st = os.stat(folder)
-                key = (st.st_dev, st.st_ino)
-                if key in visited:  # only reachable when following links
+                identity = (st.st_dev, st.st_ino)
+                if identity in visited:  # only reachable when following links
                     continue
-                visited.add(key)
+                visited.add(identity)
                 with os.scandir(folder) as entries:
                     items = list(entries)
             except OSError as exc:
-                errors.append((display_path(folder), f"cannot read folder: {exc.strerror or exc}"))
+                errors.append((display(key(folder)), f"cannot read folder: {_why(exc)}"))
                 continue
             for entry in items:
                 try:
-                    yield from _visit(entry, anchor, exclusions, follow_symlinks, stack, errors)
+                    yield from _visit(entry, anchor, exclusions, follow_symlinks, stack)
                 except OSError as exc:
-                    errors.append((display_path(entry.path), f"cannot read: {exc.strerror or exc}"))
+                    errors.append((display(key(entry.path)), f"cannot read: {_why(exc)}"))
+
+
+def _why(exc: OSError) -> str:
+    return str(exc.strerror or exc)
 
 
 def _visit(
@@ -277,31 +263,29 @@ def _visit(
     exclusions: Exclusions,
     follow_symlinks: bool,
     stack: list[str],
-    errors: list[tuple[str, str]],
 ) -> Iterator[FileInfo]:
     if entry.is_symlink() and not follow_symlinks:
         return
-    relative = os.path.relpath(entry.path, root).replace(os.sep, "/")
+    path = key(entry.path)
+    relative = os.path.relpath(path, root).replace(os.sep, "/")
     if entry.is_dir(follow_symlinks=follow_symlinks):
-        if not exclusions.skip_dir(entry.name, relative):
+        if not exclusions.skip_dir(key(entry.name), relative):
             stack.append(entry.path)
         return
     if not entry.is_file(follow_symlinks=follow_symlinks):
         return  # sockets, fifos, devices
-    if exclusions.skip_file(entry.name, relative):
-        return
-    if not is_storable(entry.path):
-        errors.append((display_path(entry.path), NOT_UTF8))
+    if exclusions.skip_file(key(entry.name), relative):
         return
     st = entry.stat(follow_symlinks=follow_symlinks)
     if stat.S_ISREG(st.st_mode):
-        yield FileInfo(entry.path, st.st_size, st.st_mtime_ns)
+        yield FileInfo(path, st.st_size, st.st_mtime_ns)
 
 
 def stat_file(path: str) -> FileInfo | None:
-    """A fresh :class:`FileInfo` for one path, or ``None`` if it is gone or not a file."""
+    """A fresh :class:`FileInfo` for one path (a key), or ``None`` if it is gone or not a
+    file."""
     try:
-        st = os.stat(path, follow_symlinks=False)
+        st = os.stat(os_path(path), follow_symlinks=False)
     except OSError:
         return None
     if not stat.S_ISREG(st.st_mode):
@@ -310,8 +294,9 @@ def stat_file(path: str) -> FileInfo | None:
 
 
 def hash_file(path: str) -> str:
+    """sha256 of the file's bytes; ``path`` is a key."""
     digest = hashlib.sha256()
-    with open(path, "rb") as fh:
+    with open(os_path(path), "rb") as fh:
         while block := fh.read(HASH_BLOCK):
             digest.update(block)
     return digest.hexdigest()
@@ -322,25 +307,25 @@ def make_plan(
     manifest: dict[str, FileRecord],
     in_scope: Callable[[str], bool],
     hasher: Callable[[str], str] = hash_file,
+    max_bytes: int | None = None,
 ) -> Plan:
     """Compare what is on disk with the manifest, for manifest paths where ``in_scope``.
 
-    A path the index cannot store (not valid UTF-8) becomes an error here, whoever found it:
-    ``walk`` reports such names itself, but single paths (``stat_file``, the watcher's) did not.
+    A file over ``max_bytes`` is never hashed: hashing reads every byte (a 2 GB file took
+    8 s), and extraction records it as too large without reading it.
     """
     plan = Plan()
     seen: set[str] = set()
     candidates: list[FileInfo] = []
     for info in files:
-        if not is_storable(info.path):
-            plan.errors.append((display_path(info.path), NOT_UTF8))
-            continue
         seen.add(info.path)
         record = manifest.get(info.path)
         if record is None:
             candidates.append(info)
         elif record.size == info.size and record.mtime_ns == info.mtime_ns:
             plan.unchanged += 1
+        elif max_bytes is not None and info.size > max_bytes:
+            plan.changed.append(info)
         else:
             content = _hash(hasher, info.path)
             if content is None:
@@ -358,8 +343,8 @@ def make_plan(
             by_hash.setdefault(record.content_hash, []).append(path)
     moved: set[str] = set()
     for info in candidates:
-        if not by_hash:
-            plan.new.append(info)  # nothing vanished: no rename possible, skip hashing
+        if not by_hash or (max_bytes is not None and info.size > max_bytes):
+            plan.new.append(info)  # no rename possible (or too large to read): skip hashing
             continue
         content = _hash(hasher, info.path)
         if content is None:

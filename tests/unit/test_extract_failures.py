@@ -222,3 +222,56 @@ def _zip(members: dict[str, bytes]) -> bytes:
         for name, data in members.items():
             archive.writestr(name, data)
     return buffer.getvalue()
+
+
+SECRET = b"Quarterly salary of Jane Doe 88123"
+
+
+def _docx_variant(tmp_path: Path, name: str, member: str, edit: bytes | None) -> Path:
+    """A real Word document with one part replaced (``edit``) or removed (None)."""
+    import docx
+
+    source = tmp_path / "source.docx"
+    document = docx.Document()
+    document.add_paragraph(SECRET.decode())
+    document.save(str(source))
+    target = tmp_path / name
+    with zipfile.ZipFile(source) as zin, zipfile.ZipFile(target, "w") as zout:
+        for info in zin.infolist():
+            data = zin.read(info.filename)
+            if info.filename == member:
+                if edit is None:
+                    continue
+                data = edit
+            zout.writestr(info.filename, data)
+    return target
+
+
+@pytest.mark.parametrize(
+    ("member", "edit", "says"),
+    [
+        # A body whose text breaks the XML: lxml's message quotes the text as a tag name.
+        ("word/document.xml", b"<w:document><" + SECRET + b"></w:document>", "malformed XML"),
+        # Relationships naming a part that is not there: the error quotes the part name.
+        (
+            "word/_rels/document.xml.rels",
+            b'<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/'
+            b'package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.'
+            b'openxmlformats.org/officeDocument/2006/relationships/styles" Target="'
+            + SECRET
+            + b'.xml"/></Relationships>',
+            "missing",
+        ),
+        ("word/document.xml", None, "missing"),
+    ],
+)
+def test_failure_messages_describe_the_fault_without_document_content(
+    tmp_path: Path, member: str, edit: bytes | None, says: str
+) -> None:
+    path = _docx_variant(tmp_path, "broken.docx", member, edit)
+    with pytest.raises(ExtractionError) as caught:
+        extract(path)
+    assert caught.value.reason == "corrupt"
+    assert says in caught.value.message
+    for word in (b"Quarterly", b"salary", b"Jane", b"88123"):
+        assert word.decode() not in caught.value.message, caught.value.message

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Final
 from xml.etree import ElementTree as ET
 
-from desktop_app.engine.extract.base import ExtractionError, Limits
+from desktop_app.engine.extract.base import ExtractionError, Limits, fault
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +54,7 @@ def open_zip(path: Path, limits: Limits) -> zipfile.ZipFile:
         raise  # the file, not its content, is the problem: "unreadable" upstream
     except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError, OSError) as exc:
         # OSError here is a seek to an impossible offset from a damaged directory.
-        raise ExtractionError("corrupt", f"not a valid zip archive ({exc})") from exc
+        raise ExtractionError("corrupt", f"not a valid zip archive ({fault(exc)})") from exc
     try:
         check_zip(archive, limits)
     except BaseException:
@@ -132,9 +132,7 @@ def _read_chunked(archive: zipfile.ZipFile, info: zipfile.ZipInfo, *, keep: bool
         ValueError,
         NotImplementedError,
     ) as exc:
-        raise ExtractionError(
-            "corrupt", f"archive member {info.filename!r} is damaged ({exc})"
-        ) from exc
+        raise ExtractionError("corrupt", f"an archive member is damaged ({fault(exc)})") from exc
     return b"".join(chunks)
 
 
@@ -153,7 +151,7 @@ def parse_xml(data: bytes, what: str) -> ET.Element:
     try:
         return ET.fromstring(data)  # noqa: S314 - see the module docstring
     except ET.ParseError as exc:
-        raise ExtractionError("corrupt", f"{what} is not well-formed XML ({exc})") from exc
+        raise ExtractionError("corrupt", f"{what} is not well-formed XML ({fault(exc)})") from exc
 
 
 def local_name(tag: str) -> str:

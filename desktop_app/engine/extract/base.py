@@ -11,11 +11,14 @@ from __future__ import annotations
 
 import logging
 import re
+import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
 from desktop_app.engine.extract.registry import SUPPORTED_EXTENSIONS, family_by_name
+from desktop_app.engine.pathnames import display, key
 
 log = logging.getLogger(__name__)
 
@@ -95,9 +98,47 @@ class Limits:
         return min(self.max_bytes * UNZIP_RATIO, MAX_UNZIPPED_BYTES)
 
 
+def fault(exc: BaseException) -> str:
+    """What went wrong with a file, in words that never quote the file itself.
+
+    Library errors carry the document's own bytes: lxml quotes tag names and text of a
+    malformed part, zipfile and python-docx quote part names taken from the document's
+    relationships, a ValueError may quote a field. Those strings reach the manifest, the
+    Problems view and the log, so only the kind of fault (and where, for XML) is kept.
+    """
+    if isinstance(exc, SyntaxError):  # lxml's XMLSyntaxError, ElementTree's ParseError
+        line, column = getattr(exc, "lineno", None), getattr(exc, "offset", None)
+        if line is None and isinstance(getattr(exc, "position", None), tuple):
+            line, column = exc.position  # type: ignore[attr-defined]
+        where = f" (line {line}, column {column})" if line is not None else ""
+        return f"malformed XML{where}"
+    if isinstance(exc, KeyError):
+        return "a part the file refers to is missing"
+    if isinstance(exc, zipfile.BadZipFile | zlib.error | EOFError):
+        return "the zip container is damaged"
+    if isinstance(exc, UnicodeError):
+        return "text in a broken encoding"
+    if isinstance(exc, OSError):
+        return str(exc.strerror or "input/output error")
+    if type(exc).__module__.startswith("pypdfium2"):
+        return "PDFium could not parse it"
+    return f"unexpected structure ({type(exc).__name__})"
+
+
 def clean_text(text: str) -> str:
     """Normalise newlines to ``\\n`` and drop control characters that no tokenizer wants."""
     return _CONTROL_RE.sub("", _NEWLINE_RE.sub("\n", text))
+
+
+def _storable(title: str) -> str:
+    """A title fit for the index (valid UTF-8). Titles taken from a file name that is not
+    UTF-8 carry its raw bytes as surrogates (PEP 383); they are shown as ``\\xNN``."""
+    title = squash_spaces(title)
+    try:
+        title.encode("utf-8")
+    except UnicodeEncodeError:
+        return display(key(title))
+    return title
 
 
 def squash_spaces(text: str) -> str:
@@ -178,7 +219,7 @@ class DocumentBuilder:
             if seg.start < len(text)
         ]
         return Document(
-            text=text, segments=segments, title=squash_spaces(title), file_type=self.file_type
+            text=text, segments=segments, title=_storable(title), file_type=self.file_type
         )
 
     def _close(self) -> None:

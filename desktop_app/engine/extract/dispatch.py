@@ -21,9 +21,10 @@ from typing import Final
 
 from desktop_app.engine.extract import epub, html, mail, office, opendocument, pdf, rtf, text
 from desktop_app.engine.extract.archive import has_member, open_zip
-from desktop_app.engine.extract.base import Document, ExtractionError, Limits
+from desktop_app.engine.extract.base import Document, ExtractionError, Limits, fault
 from desktop_app.engine.extract.encoding import SNIFF_BYTES, bom_encoding, looks_binary
 from desktop_app.engine.extract.registry import OOXML_FAMILIES, TEXT_FAMILIES, family_by_name
+from desktop_app.engine.pathnames import display, key
 
 log = logging.getLogger(__name__)
 
@@ -84,10 +85,10 @@ def extract_file(path: Path, limits: Limits) -> Document:
     except RecursionError as exc:
         raise ExtractionError("corrupt", "structure nested too deeply") from exc
     except OSError as exc:
-        raise ExtractionError("unreadable", f"could not read the file ({exc})") from exc
+        raise ExtractionError("unreadable", f"could not read the file ({fault(exc)})") from exc
     except Exception as exc:
-        log.info("%s: %s while extracting: %s", path, type(exc).__name__, exc)
-        raise ExtractionError("corrupt", f"{type(exc).__name__}: {exc}") from exc
+        log.info("%s: %s while extracting", display(key(str(path))), type(exc).__name__)
+        raise ExtractionError("corrupt", fault(exc)) from exc
 
 
 def choose_family(path: Path, head: bytes, limits: Limits) -> str:
@@ -155,7 +156,9 @@ def _sniff_zip(path: Path, limits: Limits) -> str:
                 with archive.open("mimetype") as member:
                     mimetype = member.read(128).decode("ascii", "replace").strip()
             except (zipfile.BadZipFile, OSError, ValueError, NotImplementedError) as exc:
-                raise ExtractionError("corrupt", f"unreadable mimetype member ({exc})") from exc
+                raise ExtractionError(
+                    "corrupt", f"unreadable mimetype member ({fault(exc)})"
+                ) from exc
             if mimetype == epub.MIMETYPE:
                 return "epub"
             if mimetype in opendocument.MIMETYPES:

@@ -22,6 +22,7 @@ from desktop_app.engine.extract.base import (
     DocumentBuilder,
     ExtractionError,
     Limits,
+    fault,
     squash_spaces,
 )
 
@@ -42,7 +43,7 @@ def extract_docx(path: Path, limits: Limits) -> Document:
     try:
         document = docx.Document(str(path))
     except Exception as exc:
-        raise ExtractionError("corrupt", f"not a readable Word document ({exc})") from exc
+        raise ExtractionError("corrupt", f"not a readable Word document ({fault(exc)})") from exc
     builder = DocumentBuilder("docx", limits.max_chars)
     section: str | None = None
     for block in document.iter_inner_content():
@@ -66,7 +67,7 @@ def extract_pptx(path: Path, limits: Limits) -> Document:
     try:
         presentation = pptx.Presentation(str(path))
     except Exception as exc:
-        raise ExtractionError("corrupt", f"not a readable PowerPoint file ({exc})") from exc
+        raise ExtractionError("corrupt", f"not a readable PowerPoint file ({fault(exc)})") from exc
     builder = DocumentBuilder("pptx", limits.max_chars)
     for number, slide in enumerate(presentation.slides, start=1):
         if builder.full:
@@ -102,7 +103,9 @@ def extract_xlsx(path: Path, limits: Limits) -> Document:
         try:
             workbook = openpyxl.load_workbook(stream, read_only=True, data_only=True)
         except Exception as exc:
-            raise ExtractionError("corrupt", f"not a readable Excel workbook ({exc})") from exc
+            raise ExtractionError(
+                "corrupt", f"not a readable Excel workbook ({fault(exc)})"
+            ) from exc
         try:
             names = list(workbook.sheetnames)
             for sheet in workbook.worksheets:
@@ -197,6 +200,6 @@ def _core_title(properties: Callable[[], Any]) -> str:
     try:
         title = properties().title
     except Exception as exc:
-        log.debug("core properties unreadable: %s", exc)
+        log.debug("core properties unreadable: %s", fault(exc))
         return ""
     return squash_spaces(str(title or ""))

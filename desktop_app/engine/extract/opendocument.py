@@ -22,6 +22,7 @@ from desktop_app.engine.extract.base import (
     DocumentBuilder,
     ExtractionError,
     Limits,
+    fault,
     squash_spaces,
 )
 
@@ -66,7 +67,7 @@ def extract_opendocument(path: Path, limits: Limits, file_type: str) -> Document
             try:
                 title = _meta_title(parse_xml(read_member(archive, "meta.xml"), "meta.xml"))
             except ExtractionError as exc:  # the text is still good without its title
-                log.debug("%s: %s", path.name, exc)
+                log.debug("%s: %s", path.suffix, fault(exc))
     body = content.find(f"{_OFFICE}body")
     if body is None:
         raise ExtractionError("corrupt", "content.xml has no office:body")

@@ -13,7 +13,13 @@ import logging
 from pathlib import Path
 from typing import Any, Final
 
-from desktop_app.engine.extract.base import Document, DocumentBuilder, ExtractionError, Limits
+from desktop_app.engine.extract.base import (
+    Document,
+    DocumentBuilder,
+    ExtractionError,
+    Limits,
+    fault,
+)
 
 log = logging.getLogger(__name__)
 
@@ -55,15 +61,15 @@ def _load_error(exc: Any) -> ExtractionError:
     if code in (pdfium_c.FPDF_ERR_PASSWORD, pdfium_c.FPDF_ERR_SECURITY):
         return ExtractionError("encrypted", "the PDF is password-protected")
     if code == pdfium_c.FPDF_ERR_FILE:
-        return ExtractionError("unreadable", f"PDFium could not read the file ({exc})")
-    return ExtractionError("corrupt", f"not a readable PDF ({exc})")
+        return ExtractionError("unreadable", "PDFium could not read the file")
+    return ExtractionError("corrupt", f"not a readable PDF ({fault(exc)})")
 
 
 def _metadata_title(pdf: Any) -> str:
     try:
         return str(pdf.get_metadata_value("Title")).strip()
     except Exception as exc:  # metadata is a nicety; a broken Info dict must not lose the text
-        log.debug("PDF title unreadable: %s", exc)
+        log.debug("PDF title unreadable: %s", fault(exc))
         return ""
 
 
@@ -74,7 +80,7 @@ def _page_text(pdf: Any, index: int) -> str:
     try:
         page = pdf.get_page(index)
     except pdfium.PdfiumError as exc:
-        log.info("PDF page %d skipped: %s", index + 1, exc)
+        log.info("PDF page %d skipped: %s", index + 1, fault(exc))
         return ""
     try:
         textpage = page.get_textpage()
@@ -83,7 +89,7 @@ def _page_text(pdf: Any, index: int) -> str:
         finally:
             textpage.close()
     except pdfium.PdfiumError as exc:
-        log.info("PDF page %d has no readable text: %s", index + 1, exc)
+        log.info("PDF page %d has no readable text: %s", index + 1, fault(exc))
         return ""
     finally:
         page.close()

@@ -16,6 +16,7 @@ from desktop_app.engine.extract.base import (
     DocumentBuilder,
     ExtractionError,
     Limits,
+    fault,
     read_limited,
 )
 
@@ -33,7 +34,7 @@ def extract_rtf(path: Path, limits: Limits) -> Document:
     try:
         text = rtf_to_text(data.decode("latin-1"), errors="replace")  # type: ignore[no-untyped-call]
     except (ValueError, LookupError, IndexError, OverflowError) as exc:
-        raise ExtractionError("corrupt", f"RTF could not be decoded ({exc})") from exc
+        raise ExtractionError("corrupt", f"RTF could not be decoded ({fault(exc)})") from exc
     builder = DocumentBuilder("rtf", limits.max_chars)
     builder.add(text)
     return builder.build(path.stem)

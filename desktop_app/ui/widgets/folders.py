@@ -15,6 +15,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop_app.engine.pathnames import display
+
 
 class FoldersPanel(QWidget):
     add_requested = Signal(str)
@@ -72,7 +74,7 @@ class FoldersPanel(QWidget):
         self._paused = {f["path"] for f in status["folders"] if f.get("paused")}
         for folder in status["folders"]:
             text = (
-                f"{folder['path']}\n  {folder['indexed']} indexed"
+                f"{display(folder['path'])}\n  {folder['indexed']} indexed"
                 + (f", {folder['failed']} failed" if folder["failed"] else "")
                 + (f", {folder['pending']} pending" if folder.get("pending") else "")
                 + ("" if folder["exists"] else "  — folder not found")

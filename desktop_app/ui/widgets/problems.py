@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
@@ -16,6 +16,8 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
+from desktop_app.engine.pathnames import display
+
 REASONS = {
     "corrupt": "damaged or unreadable format",
     "encrypted": "password-protected",
@@ -24,6 +26,7 @@ REASONS = {
     "timeout": "took too long to read",
     "unreadable": "cannot be opened",
     "unsupported": "not a document",
+    "truncated": "indexed in part: very long",
 }
 
 
@@ -49,15 +52,18 @@ class ProblemsDialog(QDialog):
         layout.addWidget(buttons)
 
     def set_failures(self, failures: list[dict[str, str]]) -> None:
+        """Show failed files and files indexed with a caveat (``notices``: truncated)."""
         self.table.setRowCount(len(failures))
         for row, failure in enumerate(failures):
             reason = REASONS.get(failure["reason"], failure["reason"])
-            for col, text in enumerate((failure["path"], reason, failure["message"])):
-                self.table.setItem(row, col, QTableWidgetItem(text))
+            for col, text in enumerate((display(failure["path"]), reason, failure["message"])):
+                item = QTableWidgetItem(text)
+                item.setData(Qt.ItemDataRole.UserRole, failure["path"])  # the key, for retry
+                self.table.setItem(row, col, item)
 
     def _retry(self) -> None:
         rows = sorted({i.row() for i in self.table.selectedIndexes()})
         items = [self.table.item(r, 0) for r in rows]
-        paths = [item.text() for item in items if item is not None]
+        paths = [item.data(Qt.ItemDataRole.UserRole) for item in items if item is not None]
         if paths:
             self.retry_requested.emit(paths)

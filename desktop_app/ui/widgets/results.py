@@ -15,6 +15,8 @@ from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelInde
 from PySide6.QtGui import QColor, QPainter, QPalette, QTextDocument
 from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
+from desktop_app.engine.pathnames import display
+
 HIT_ROLE = Qt.ItemDataRole.UserRole + 1
 ROW_HEIGHT = 92
 _TYPE_LABELS = {
@@ -69,9 +71,9 @@ class ResultsModel(QAbstractListModel):
             return None
         hit = self.hits[index.row()]
         if role == Qt.ItemDataRole.DisplayRole:
-            return os.path.basename(hit.path)
+            return os.path.basename(display(hit.path))
         if role == Qt.ItemDataRole.ToolTipRole:
-            return hit.path
+            return display(hit.path)
         if role == HIT_ROLE:
             return hit
         return None
@@ -123,10 +125,11 @@ class ResultDelegate(QStyledItemDelegate):
         meta = dt.datetime.fromtimestamp(hit.modified).strftime("%Y-%m-%d") if hit.modified else ""
         if hit.page:
             meta = f"page {hit.page} · {meta}"
+        shown = display(hit.path)
         doc.setHtml(
-            f"<div style='color:{color}'><b>{html.escape(os.path.basename(hit.path))}</b>"
+            f"<div style='color:{color}'><b>{html.escape(os.path.basename(shown))}</b>"
             f"&nbsp;&nbsp;<span style='color:gray'>"
-            f"{html.escape(os.path.basename(os.path.dirname(hit.path)))}"
+            f"{html.escape(os.path.basename(os.path.dirname(shown)))}"
             f"&nbsp;·&nbsp;{html.escape(meta)}</span><br>"
             f"<span>{marked_html(hit.snippet, hit.highlights)}</span></div>"
         )
