@@ -132,6 +132,27 @@ def test_first_run_hashes_nothing() -> None:
     assert len(plan.new) == 100
 
 
+def test_files_over_the_size_cap_are_never_hashed() -> None:
+    """Hashing reads every byte (a 2 GB file took 8 s): an over-cap file whose stat changed,
+    or that appeared while another vanished (a rename candidate), goes to extraction, which
+    records it as too large without reading it."""
+    manifest = {
+        "/r/huge": record("/r/huge", 5_000, 1, "h-old"),
+        "/r/gone": record("/r/gone", 9_000, 1, "h-gone"),
+    }
+    on_disk = [FileInfo("/r/huge", 6_000, 2), FileInfo("/r/huge-copy", 9_000, 2)]
+    plan = make_plan(
+        on_disk,
+        manifest,
+        lambda p: True,
+        hasher=lambda p: (_ for _ in ()).throw(AssertionError(f"hashed {p}")),
+        max_bytes=4_096,
+    )
+    assert [i.path for i in plan.changed] == ["/r/huge"]
+    assert [i.path for i in plan.new] == ["/r/huge-copy"]
+    assert plan.deleted == ["/r/gone"]
+
+
 def test_walking_a_subfolder_matches_patterns_from_the_indexed_folder(tmp_path: Path) -> None:
     """The watcher walks dirty subfolders; a root-anchored pattern must keep its meaning."""
     for name in ("drafts/top.txt", "projects/drafts/deep.txt", "projects/plan.txt"):
