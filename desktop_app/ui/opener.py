@@ -12,6 +12,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
+import threading
 
 from PySide6.QtCore import QUrl
 from PySide6.QtGui import QDesktopServices
@@ -33,7 +34,7 @@ def _open_raw_name(target: str) -> bool:
     if program is None:
         return False
     try:
-        subprocess.Popen(
+        process = subprocess.Popen(
             [program, target],
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
@@ -42,4 +43,6 @@ def _open_raw_name(target: str) -> bool:
         )
     except OSError:
         return False
+    # xdg-open exits once the application is launched: reap it then (no zombie left behind).
+    threading.Thread(target=process.wait, name="opener-reaper", daemon=True).start()
     return True
