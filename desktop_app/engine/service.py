@@ -46,6 +46,7 @@ from desktop_app.engine.store import (
     TRUNCATED,
     DiskFullError,
     DoctorReport,
+    ModelMismatchError,
     Store,
     StoreError,
 )
@@ -420,7 +421,7 @@ class Engine:
             Store.destroy(self.store_uri)
             self.index(progress=progress)
             report = self.store.doctor()
-            report.actions.append(f"rebuilt the index from your files ({_first_clause(exc)})")
+            report.actions.append(f"rebuilt the index from your files ({_why_rebuilt(exc)})")
             return report
         if report.ok or not repair:
             return report
@@ -448,9 +449,21 @@ class Engine:
             self._store = None
 
 
-def _first_clause(exc: Exception) -> str:
-    """The what of a store error without its how-to-fix tail (the repair is under way)."""
-    return str(exc).split("; ")[0]
+def _why_rebuilt(exc: StoreError) -> str:
+    """Why an index was rebuilt, in a few words for the repair's report (the store's message
+    names the folder, the data file and the command that fixes it: all moot by then)."""
+    if isinstance(exc, ModelMismatchError):
+        return "it was built with another model"
+    text = str(exc)
+    for marker, why in (
+        ("is missing", "a data file was missing"),
+        ("truncated", "a data file was cut short"),
+        ("missing table", "a table was missing"),
+        ("schema", "it was made by another version of the app"),
+    ):
+        if marker in text:
+            return why
+    return "it could not be read"
 
 
 def _included(path: str, root: str, exclusions: Exclusions) -> bool:

@@ -354,14 +354,16 @@ class MainWindow(QMainWindow):
 
     def repair_index(self) -> None:
         """The window's ``doctor --repair``: check, fix what is inconsistent or rebuild."""
-        self.repair_button.hide()
         self.progress_label.setText("Checking and repairing the index…")
+        if self.stack.currentWidget() is self.message_page:
+            self._show_message("Checking and repairing the index…")
         self.bridge.repair()
 
     def _on_damaged(self, message: str) -> None:
+        what = message.split("; ")[0]  # the CLI's how-to-fix tail: the button is the fix here
         self._show_message(
-            f"The index needs a repair:\n\n{message}\n\nRepairing rebuilds what is damaged "
-            "from your files; your folders and settings are kept."
+            f"The index needs a repair: {what}.\n\nRepairing rebuilds what is damaged from "
+            "your files; your folders and settings are kept."
         )
         self.repair_button.show()
 

@@ -73,7 +73,9 @@ def test_doctor_repair(
     code, out, _ = run(capsys, "doctor")
     assert code == 1 and "inconsistent" in out and "cats.txt" in out
     code, out, _ = run(capsys, "doctor", "--repair", "--json")
-    assert code == 0 and json.loads(out)["ok"] is True
+    report = json.loads(out)
+    assert code == 0 and report["ok"] is True
+    assert report["actions"] == ["re-indexed 1 file whose index entries were inconsistent"]
     code, out, _ = run(capsys, "search", "kittens", "--json", "--limit", "1")
     assert json.loads(out)["results"][0]["path"] == str(docs / "cats.txt")
 
@@ -87,7 +89,9 @@ def test_damaged_index_is_explained_and_rebuilt(
     shutil.rmtree(paths.index_dir() / default_model.id / "files.lance")
     code, _, err = run(capsys, "search", "cats")
     assert code == 1 and "damaged" in err and "doctor --repair" in err
-    assert run(capsys, "doctor", "--repair")[0] == 0
+    code, out, _ = run(capsys, "doctor", "--repair")
+    assert code == 0
+    assert "repaired: rebuilt the index from your files (a table was missing)" in out
     code, out, _ = run(capsys, "status", "--json")
     assert json.loads(out)["files"]["indexed"] == 2
     assert json.loads(out)["folders"][0]["path"] == str(docs)  # settings survived
