@@ -86,6 +86,10 @@ class Embedder:
         self.batch_tokens = max(batch_tokens, model.window)
         self.flash_attention = flash_attention
         self._lock = threading.Lock()
+        #: Tokenizations in progress (they run outside ``_lock``); close() waits for them.
+        self._tokenizing = 0
+        self._tokenizers_done = threading.Condition()
+        self._closed = False
         self._llama = self._load(model.path)
         self._n_embd = int(self._llama.n_embd())
         if self._n_embd != model.dimension:
@@ -153,9 +157,19 @@ class Embedder:
         """
         if not text:
             return []
-        tokens: list[int] = self._llama.tokenize(
-            text.encode("utf-8", "replace"), add_bos=False, special=False
-        )
+        with self._tokenizers_done:
+            if self._closed:
+                raise RuntimeError("the embedder is closed")
+            self._tokenizing += 1
+            llama = self._llama
+        try:
+            tokens: list[int] = llama.tokenize(
+                text.encode("utf-8", "replace"), add_bos=False, special=False
+            )
+        finally:
+            with self._tokenizers_done:
+                self._tokenizing -= 1
+                self._tokenizers_done.notify_all()
         return tokens
 
     def count_tokens(self, text: str) -> int:
@@ -201,6 +215,8 @@ class Embedder:
         import llama_cpp
 
         with self._lock:
+            if self._llama is None:
+                raise RuntimeError("the embedder is closed")
             if self._batch is None:
                 self._batch = llama_cpp.llama_batch_init(self.batch_tokens, 0, self.batch_tokens)
             batch = self._batch
@@ -227,8 +243,17 @@ class Embedder:
                 out[index] = np.ctypeslib.as_array(array.contents)
 
     def close(self) -> None:
-        """Free the context and the batch; the object cannot be used afterwards."""
-        with self._lock:
+        """Free the context and the batch; the object cannot be used afterwards.
+
+        Waits for the decode and the tokenizations in progress on other threads: freeing the
+        model under them would be a use after free (a crash, or worse, at quit). A call made
+        after close raises RuntimeError instead of touching freed memory. Idempotent.
+        """
+        with self._lock:  # no decode runs from here on
+            with self._tokenizers_done:
+                self._closed = True
+                while self._tokenizing:
+                    self._tokenizers_done.wait()
             if self._batch is not None:
                 import llama_cpp
 

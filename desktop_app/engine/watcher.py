@@ -232,6 +232,8 @@ class FolderWatcher:
 
     def _check_roots(self) -> None:
         for root in self.roots:
+            if self._stop.is_set():
+                return  # stopping: the observer must not be given new watches
             gone = not os.path.isdir(root)
             if gone and root not in self._missing:
                 self._missing.add(root)
@@ -247,12 +249,23 @@ class FolderWatcher:
                 self.mark([root])  # rescan it: anything may have changed meanwhile
 
     def stop(self) -> None:
+        """Stop watching; returns once none of the watcher's threads runs any more.
+
+        The delivery thread goes first, so it cannot schedule a returning folder on an observer
+        being stopped, then the observer (which joins its emitters). Neither is given up on
+        after a timeout, as they once were: the delivery thread calls ``on_changes`` and
+        ``on_problem``, which use their owner's objects (the GUI bridge's queue and signals,
+        the CLI's engine), so a thread left running would keep calling them while the owner
+        closes them, and, being a daemon, while the interpreter finalizes. The delivery thread
+        never blocks for more than a second of waiting plus the callback it is in.
+        """
         logging.getLogger("watchdog").removeHandler(self._overflow_listener)
         self._stop.set()
         with self._cond:
             self._cond.notify_all()
+        if self._thread is not None and self._thread is not threading.current_thread():
+            self._thread.join()
         if self._observer is not None:
             self._observer.stop()
-            self._observer.join(5)
-        if self._thread is not None:
-            self._thread.join(5)
+            if self._observer.is_alive():  # not when start() failed before starting it
+                self._observer.join()

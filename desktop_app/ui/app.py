@@ -122,8 +122,15 @@ def run_gui(smoke_test: bool = False, started: float | None = None) -> int:
         )
     # Start the engine only once the event loop runs: the first paint comes first.
     QTimer.singleShot(0, bridge.start)
+    # Quitting (File > Quit, the tray's Quit, the last window closed) ends the event loop
+    # with aboutToQuit: the bridge stops its threads and closes the engine while Qt and Python
+    # are both whole. The call after exec() covers a loop that ended any other way; a second
+    # call does nothing.
     app.aboutToQuit.connect(bridge.shutdown)
-    code = int(app.exec())
+    try:
+        code = int(app.exec())
+    finally:
+        bridge.shutdown()
     if smoke_test:
         if "error" in outcome or "model" not in outcome:
             print(json.dumps({"error": outcome.get("error", "no result")}), file=sys.stderr)
