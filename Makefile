@@ -40,6 +40,7 @@ soak: setup
 bench: setup
 	$(BIN)/python -m tests.benchmarks.bench_embedding
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m tests.benchmarks.bench_indexing
+	QT_QPA_PLATFORM=offscreen $(BIN)/python -m tests.benchmarks.bench_idle
 	$(BIN)/python -m tests.benchmarks.bench_search
 	$(BIN)/python -m tests.benchmarks.report
 

@@ -162,6 +162,16 @@ SETTINGS: dict[str, Setting] = _declare(
         minimum=0.05,
         maximum=60.0,
     ),
+    Setting(
+        "idle_unload_s",
+        float,
+        90.0,
+        "Seconds without indexing or searching after which the model contexts and the "
+        "extraction helper processes are unloaded and free memory is returned to the system "
+        "(the next search or run loads what it needs again); 0 keeps them loaded.",
+        minimum=0.0,
+        maximum=86400.0,
+    ),
 )
 
 

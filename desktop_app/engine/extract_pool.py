@@ -7,6 +7,9 @@ and the file recorded as ``corrupt``. Either way the run goes on.
 
 Workers also hash the file's bytes, so a file is read from disk for extraction and hashing in
 one place, and the hash recorded in the manifest is of the very bytes that were extracted.
+
+On Linux the workers fork from multiprocessing's fork server, which outlives the pool: the
+engine stops it when idle (:func:`stop_fork_server`), and the next pool starts it again.
 """
 
 from __future__ import annotations
@@ -49,6 +52,10 @@ PRELOAD = [
     "pptx",
     "openpyxl",
 ]
+
+#: Pools whose workers may be alive: the fork server is never stopped under them.
+_pools_in_use: set[int] = set()
+_pools_lock = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -209,6 +216,8 @@ class ExtractPool:
     ) -> Iterator[ExtractResult]:
         """Extract every file; stops early (without yielding the rest) when ``cancel`` is set."""
         pending = deque(files)
+        with _pools_lock:  # before any worker starts: stop_fork_server now leaves the server be
+            _pools_in_use.add(id(self))
         with self._lock:
             while len(self._workers) < min(self.size, max(1, len(pending))):
                 self._workers.append(self._start_worker())
@@ -291,9 +300,72 @@ class ExtractPool:
                 _wait_for_exit(worker)
                 worker.conn.close()
             self._workers.clear()
+        with _pools_lock:
+            _pools_in_use.discard(id(self))
 
     def __enter__(self) -> ExtractPool:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def fork_server_pid() -> int | None:
+    """The pid of this process's fork server if it started one, else None.
+
+    Read from ``multiprocessing.forkserver``'s module-level server (a private attribute, so
+    read defensively: another Python may name it differently, and then None is answered).
+    """
+    from multiprocessing import forkserver
+
+    pid = getattr(getattr(forkserver, "_forkserver", None), "_forkserver_pid", None)
+    return pid if isinstance(pid, int) else None
+
+
+def stop_fork_server() -> bool:
+    """Stop the fork server (and the parsers it preloaded) if no pool is using it.
+
+    Why: after a run its workers exit, but the server lives on with everything ``PRELOAD``
+    imported, about 70 MB RSS (40 MB PSS) for the life of the app, and so does
+    multiprocessing's resource tracker (13 MB), which the server started. The next pool
+    starts both again by itself (``ForkServer.ensure_running`` relaunches a server that is not
+    running, with the same preload list, and the tracker first), in about 1.4 s on this 2-core
+    machine under load (docs/benchmarks/NOTES.md).
+
+    multiprocessing has no public way to stop either. ``ForkServer._stop`` and
+    ``ResourceTracker._stop`` are what CPython's own test suite calls (both exist from 3.8 to
+    3.14); each closes the pipe its process waits on and reaps it. The server exits only once
+    no worker holds that pipe either, so it is stopped only when no pool has workers and it
+    has no child left (otherwise ``_stop`` would block until they exit). Nothing in the app
+    registers resources with the tracker (the pool uses pipes, not semaphores or shared
+    memory), so it has nothing to clean up when it stops. Where a method is missing, that
+    process stays, as before. True when the server was stopped.
+    """
+    if not sys.platform.startswith("linux"):
+        return False  # spawn: no server
+    from multiprocessing import forkserver, resource_tracker
+
+    import psutil
+
+    server = getattr(forkserver, "_forkserver", None)
+    stop = getattr(server, "_stop", None)
+    with _pools_lock:
+        pid = fork_server_pid()
+        if pid is None or not callable(stop) or _pools_in_use:
+            return False
+        try:
+            if psutil.Process(pid).children():
+                return False  # a worker still exiting: stopping would wait for it
+        except psutil.NoSuchProcess:
+            pass  # died already: _stop reaps it and clears the state
+        try:
+            stop()
+            tracker = getattr(resource_tracker, "_resource_tracker", None)
+            stop_tracker = getattr(tracker, "_stop", None)
+            if callable(stop_tracker):
+                stop_tracker()
+        except OSError as exc:  # reaped elsewhere (ChildProcessError): ensure_running copes
+            log.warning("could not stop the extraction fork server: %s", exc)
+            return False
+    log.info("stopped the idle extraction fork server (pid %d)", pid)
+    return True

@@ -3,7 +3,7 @@
 The CLI, the GUI bridge, the benchmarks and the tests all drive this class, so they exercise the
 same code. It owns two embedding contexts over one memory-mapped model: one for indexing, one
 for queries, so a search never queues behind an indexing batch. Everything heavy is created on
-first use; :meth:`close` stops the watcher and frees the models.
+first use, freed after ``idle_unload_s`` quiet seconds (engine/idle.py), and by :meth:`close`.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from typing import Any
 
 from desktop_app import paths
 from desktop_app.engine.embedder import Embedder, query_threads
+from desktop_app.engine.idle import IdleReleaser, release_free_memory, release_parts
 from desktop_app.engine.memory import (
     MB,
     MemoryGovernor,
@@ -89,6 +90,8 @@ class Engine:
         self._ann_thread: threading.Thread | None = None
         #: Files of the run in progress, for per-folder "pending" counts.
         self._in_flight: dict[str, FileInfo] = {}
+        #: Calls release_idle after ``idle_unload_s`` quiet seconds (engine/idle.py).
+        self._idle = IdleReleaser(self.release_idle, lambda: self.settings["idle_unload_s"])
 
     # -- parts, created on first use ---------------------------------------------------------
 
@@ -126,6 +129,7 @@ class Engine:
             if current is None:
                 current = Embedder(self.model, threads=threads)
                 setattr(self, which, current)
+            self._idle.touch()  # whoever asked is about to use it: not idle
             return current
 
     @property
@@ -280,6 +284,7 @@ class Engine:
             finally:
                 self._pipeline = None
                 self._in_flight = {}
+                self._idle.touch()
         for path, message in plan.errors:
             summary.errors.append({"path": path, "reason": "unreadable", "message": message})
         return summary
@@ -306,7 +311,8 @@ class Engine:
     def search(
         self, query: str, limit: int = 10, mode: str = "hybrid", filters: Filters | None = None
     ) -> SearchResponse:
-        return Searcher(self.store, self.query_embedder).search(query, limit, mode, filters)
+        with self._idle.busy():  # the idle release leaves the query context to a search
+            return Searcher(self.store, self.query_embedder).search(query, limit, mode, filters)
 
     def similar(
         self, path: str | os.PathLike[str], limit: int = 10, filters: Filters | None = None
@@ -435,8 +441,25 @@ class Engine:
         )
         return report
 
+    def release_idle(self) -> list[str]:
+        """Free the model contexts, fork server and free heap (engine/idle.py: why, when); what
+        went. Not under a run (``_index_lock``), nor the query context under a search."""
+        if not self._index_lock.acquire(blocking=False):
+            return []  # a run: not idle (its end starts the quiet period again)
+        try:
+            with self._lock:
+                index, self._index_embedder = self._index_embedder, None
+                query = None if self._idle.in_flight else self._query_embedder
+                if query is not None:
+                    self._query_embedder = None
+            released = release_parts(index, query)
+        finally:
+            self._index_lock.release()
+        return release_free_memory(released)
+
     def close(self) -> None:
         self.cancel()
+        self._idle.close()  # before _lock: a release in progress takes it
         thread = self._ann_thread
         if thread is not None and thread.is_alive():
             thread.join()  # an index build cannot be interrupted; let it land

@@ -184,6 +184,88 @@ def _indexing(data: dict[str, Any]) -> list[str]:
     ]
 
 
+def _idle(data: dict[str, Any]) -> list[str]:
+    """Memory at rest before and after the idle release, and what the release costs."""
+    t, s, reload = data["targets"], data["summary"], data["reload"]
+    by_pss = sorted(data["cycles"], key=lambda c: c["released"]["pss_mb"])
+    middle = by_pss[len(by_pss) // 2]  # the cycle of the median released PSS
+    loaded, released = middle["loaded"], middle["released"]
+    index = data["index"]
+    lines = [
+        "## Memory at rest",
+        "",
+        f"Run: {_machine(data['machine'])}. `python -m tests.benchmarks.bench_idle`.",
+        "",
+        "The real window (offscreen), bridge and engine on the indexing benchmark's corpus "
+        f"({index['files']:,} files, {index['chunks']:,} chunks, ANN index built), folder "
+        f"watcher running. Each of {len(data['cycles'])} cycles: a file edited right after an "
+        "idle release (the indexing context and the fork server load again), a second one "
+        "while loaded, memory *loaded* (what the app kept at rest before `idle_unload_s`: "
+        "both model contexts, the fork server and the resource tracker, glibc's free pages), "
+        "memory *released* after the idle release (`idle_unload_s` set to "
+        f"{data['idle_unload_s']:g} s for the run; the default is 90), then the first search "
+        f"through the window and {data['warm_searches']} warm ones. Memory is the app and "
+        "its child processes (fork server, resource tracker) summed; medians over the cycles. "
+        "PSS divides a shared page among the processes mapping it, here also other people's "
+        "processes running the same libraries on this shared machine, so it reads lower than "
+        "it would on a desktop where only the app maps them; RSS counts every mapped page in "
+        "full (the upper bound); anonymous memory (heaps, stacks) is the part that is the "
+        "app's alone, whatever else runs.",
+        "",
+        "| | target | after the idle release | before: loaded at rest |",
+        "|---|---|---|---|",
+        f"| memory at rest, PSS | <= {t['released_pss_mb']} MB | {s['released_pss_mb']} MB | "
+        f"{s['loaded_pss_mb']} MB |",
+        f"| memory at rest, RSS summed | - | {s['released_rss_mb']} MB | {s['loaded_rss_mb']} MB |",
+        f"| memory at rest, anonymous | - | {s['released_anon_mb']} MB | "
+        f"{s['loaded_anon_mb']} MB |",
+        f"| first search after the release (query context reloaded) / warm, window to "
+        "results | + <= "
+        f"{t['first_search_extra_ms']} ms | {s['first_search_ms']} / {s['warm_search_ms']} ms "
+        f"({s['first_search_extra_ms']:+} ms) | - |",
+        f"| edit to indexed, after the release / while loaded | - | "
+        f"{s['change_after_release_s']} / {s['change_while_loaded_s']} s | - |",
+        f"| reload, each alone: fork server start / indexing context / query context (median "
+        f"of {len(reload['fork_server_start']['all_s'])}) | - | "
+        f"{reload['fork_server_start']['median_s']} / {reload['index_context']['median_s']} / "
+        f"{reload['query_context']['median_s']} s | - |",
+        f"| just started, engine ready, nothing indexed yet (PSS / RSS) | - | "
+        f"{data['started']['pss_mb']} / {data['started']['rss_mb']} MB | - |",
+        "",
+        "By process and, for the app's own process, by mapping (PSS, MB, the cycle of the median):",
+        "",
+        "| | loaded | released |",
+        "|---|---|---|",
+    ]
+    roles = dict.fromkeys(p["role"] for p in [*loaded["processes"], *released["processes"]])
+    for role in roles:
+        before = sum(p["pss_mb"] for p in loaded["processes"] if p["role"] == role)
+        after = sum(p["pss_mb"] for p in released["processes"] if p["role"] == role)
+        lines.append(f"| process: {role} | {before} | {after} |")
+    mappings = dict.fromkeys([*loaded["app_by_mapping_mb"], *released["app_by_mapping_mb"]])
+    for name in mappings:
+        lines.append(
+            f"| app, {name} | {loaded['app_by_mapping_mb'].get(name, 0)} | "
+            f"{released['app_by_mapping_mb'].get(name, 0)} |"
+        )
+    lines += [
+        "",
+        "Measured and not adopted (undone by the next search, which pays the reload):",
+        "",
+        "| also released | PSS saved | first search after it (each) |",
+        "|---|---|---|",
+    ]
+    names = {"query_context": "the query context", "store": "the store's LanceDB handles"}
+    for key, alt in data["alternatives"].items():
+        each = ", ".join(f"{v:g}" for v in alt["first_search_ms_all"])
+        lines.append(
+            f"| {names.get(key, key)} | {alt['pss_saved_mb']} MB | "
+            f"{alt['first_search_ms']} ms ({each}) |"
+        )
+    lines += ["", f"Run time {data['seconds']} s."]
+    return lines
+
+
 def _builds(data: dict[str, Any]) -> list[str]:
     """The optional build-option levers (``make bench-builds``)."""
     builds = "; ".join(f"{name}: `{args}`" for name, args in data["builds"].items())
@@ -212,6 +294,7 @@ SECTIONS = {
     "embedding": _embedding,
     "builds": _builds,
     "indexing": _indexing,
+    "idle": _idle,
     "search": _search,
 }
 

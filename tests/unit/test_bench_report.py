@@ -17,6 +17,7 @@ def test_every_recorded_result_renders_with_its_targets() -> None:
     expected_rows = {
         "embedding": "| ratio ours/peer | >= ",
         "indexing": "| pipeline overhead | <= ",
+        "idle": "| memory at rest, PSS | <= ",
         "search": "| 100,000 |",
         "builds": "| app build, F16 (default) |",
     }
