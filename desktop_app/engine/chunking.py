@@ -96,6 +96,14 @@ def distinct_chunks(chunks: list[Chunk], limit: int) -> tuple[list[Chunk], int]:
     return kept, len(seen)
 
 
+def truncation_note(kept: int, distinct: int) -> str:
+    """The manifest message of a file cut at ``max_chunks_per_file`` (shown to the user)."""
+    return (
+        f"{kept:,} of {distinct:,} distinct passages indexed "
+        "(the limit per file: setting max_chunks_per_file)"
+    )
+
+
 def _page_boundaries(document: Document) -> tuple[list[int], list[int | None]]:
     """Start offsets where the page number changes (chunks never straddle two pages)."""
     starts: list[int] = []

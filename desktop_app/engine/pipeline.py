@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from desktop_app.engine.chunking import Chunk, chunk_document, distinct_chunks
+from desktop_app.engine.chunking import Chunk, chunk_document, distinct_chunks, truncation_note
 from desktop_app.engine.embedder import Embedder
 from desktop_app.engine.extract_pool import ExtractPool, ExtractResult
 from desktop_app.engine.memory import MemoryGovernor, Pressure
@@ -400,15 +400,9 @@ class Pipeline:
                 pages=[c.page for c in chunks],
                 sections=[c.section for c in chunks],
             )
-            reason, message = "", ""
-            if not chunks:
-                reason = "no_text"
-            elif distinct > len(chunks):
-                reason = TRUNCATED
-                message = (
-                    f"{len(chunks):,} of {distinct:,} distinct passages indexed "
-                    "(the limit per file: setting max_chunks_per_file)"
-                )
+            reason, message = ("", "") if chunks else ("no_text", "")
+            if distinct > len(chunks):
+                reason, message = TRUNCATED, truncation_note(len(chunks), distinct)
                 summary.truncated += 1
             record = FileRecord(
                 path=info.path,
