@@ -20,15 +20,17 @@ Every kill lands, by construction, on any machine, fast or slow:
   counts them from the work the run is given (a fast machine does not merge two commits into
   one, it only lacks the time-triggered extra ones);
 * a timed kill has a deadline it cannot outlive: the end of the embedding call, commit or
-  compaction it was aimed inside, or the start of the commit that would write the file whose
-  extraction triggered it. If the timer has not fired by then (the operation was quicker than
-  expected) the kill is sent at the deadline, and the events say so (``kill <phase>
-  deadline``).
+  compaction it was aimed inside, or the start of the batch write (journal, then the two
+  commits) that holds the file whose extraction triggered it. If the timer has not fired by
+  then (the operation was quicker than expected) the kill is sent at the deadline, and the
+  events say so (``kill <phase> deadline``). The test passes the durations the previous run
+  measured, so the timers fit the machine as it is loaded now.
 
 A kill from inside is the same SIGKILL an external ``kill -9`` sends; the hooks only make it
 land where a timer from outside would hit a few-millisecond commit once in hundreds of tries.
 Phase ``none`` kills nothing itself: the test sends SIGKILL from outside a seeded delay after
-the ``nth`` extraction result, and the driver holds at that file's commit until the signal comes.
+the ``nth`` extraction result, and the driver holds at that file's batch write until the signal
+comes.
 """
 
 from __future__ import annotations
