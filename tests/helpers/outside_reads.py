@@ -1,7 +1,7 @@
-"""Fail any test that reads a file beside the checkout, such as ``../shared``.
+"""Fail any test that reads a file beside the checkout, such as a development data folder.
 
 ``make test`` must pass on a fresh clone with nothing next to it. A test that reads a sibling
-folder of the development machine (``../shared/reference``) passes there and fails for every
+folder of the development machine (its reference vectors) passes there and fails for every
 user, so this plugin (``pytest_plugins`` in ``tests/conftest.py``) watches the Python process's
 ``open``, ``os.listdir`` and ``os.scandir`` audit events and fails the test during which such
 a path was read, and the session when it happened outside a test (at collection).

@@ -16,13 +16,13 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_sibling_of_the_checkout_is_outside_and_the_checkout_is_not() -> None:
-    boundary = Boundary("/work/main")
-    assert boundary.is_outside("/work/shared/reference/vectors.json")
-    assert boundary.is_outside("/work/main-old/tests/data/x.json")  # a prefix is not inside
-    assert boundary.is_outside("/work")  # listing the parent shows the siblings
-    assert not boundary.is_outside("/work/main/tests/data/x.json")
-    assert not boundary.is_outside("/work/main")
-    assert not boundary.is_outside("/work/main/.venv/lib/python3.11/site-packages/x.py")
+    boundary = Boundary("/home/dev/main")
+    assert boundary.is_outside("/home/dev/devdata/reference/vectors.json")
+    assert boundary.is_outside("/home/dev/main-old/tests/data/x.json")  # a prefix is not inside
+    assert boundary.is_outside("/home/dev")  # listing the parent shows the siblings
+    assert not boundary.is_outside("/home/dev/main/tests/data/x.json")
+    assert not boundary.is_outside("/home/dev/main")
+    assert not boundary.is_outside("/home/dev/main/.venv/lib/python3.11/site-packages/x.py")
     assert not boundary.is_outside("/usr/lib/python3.11/json/__init__.py")
     assert not boundary.is_outside("/tmp/pytest-of-me/pytest-3/test_x0/file")
     assert not boundary.is_outside("/proc/self/status")
@@ -35,7 +35,7 @@ def test_relative_paths_are_resolved_against_the_current_folder(
     (checkout / "tests").mkdir(parents=True)
     boundary = Boundary(checkout)
     monkeypatch.chdir(checkout / "tests")
-    assert boundary.is_outside("../../shared/x.json")
+    assert boundary.is_outside("../../devdata/x.json")
     assert not boundary.is_outside("../data/x.json")
 
 
@@ -49,7 +49,7 @@ def test_exemptions_count_only_inside_the_parent() -> None:
     )
     assert not boundary.is_outside("/home/me/.cache/fontconfig/x")
     assert not boundary.is_outside("/home/me/venvs/ds/lib/python3.11/site.py")
-    assert boundary.is_outside("/home/me/shared/reference.json")
+    assert boundary.is_outside("/home/me/devdata/reference.json")
     assert boundary.is_outside("/home/me/venvs/other/x")
     assert boundary.exempt == ("/home/me/venvs/ds",)
     assert [folder for folder, _ in boundary.exempt_children] == ["/home/me"]
@@ -57,7 +57,7 @@ def test_exemptions_count_only_inside_the_parent() -> None:
 
 def test_checkout_at_the_root_exempts_the_system_folders() -> None:
     boundary = Boundary("/src", exempt=["/usr", "/tmp", "/proc"])
-    assert boundary.is_outside("/shared/reference.json")
+    assert boundary.is_outside("/devdata/reference.json")
     assert not boundary.is_outside("/usr/lib/x86_64-linux-gnu/libxcb.so.1")
     assert not boundary.is_outside("/proc/self/maps")
     assert not boundary.is_outside("/src/tests/data/x.json")
@@ -67,14 +67,14 @@ def test_checkout_in_the_temp_dir_keeps_pytest_and_tempfile_folders() -> None:
     boundary = Boundary("/tmp/clone", exempt_children=[("/tmp", ("tmp", "pytest-of-"))])
     assert not boundary.is_outside("/tmp/pytest-of-me/pytest-1/test_a0/f")
     assert not boundary.is_outside("/tmp/tmpab12cd/f")
-    assert boundary.is_outside("/tmp/shared/reference.json")
+    assert boundary.is_outside("/tmp/devdata/reference.json")
 
 
 def test_the_hook_records_reads_of_every_path_type(tmp_path: Path) -> None:
     """The audit hook's argument handling, fed the events the interpreter sends."""
     guard = Guard(Boundary(tmp_path / "checkout"))
     guard.current_test = "t::x"
-    sibling = tmp_path / "shared" / "x"
+    sibling = tmp_path / "devdata" / "x"
     guard._hook("open", (str(sibling), "r", 0))
     guard._hook("open", (os.fsencode(sibling), "r", 0))
     guard._hook("os.scandir", (sibling.parent,))
@@ -90,12 +90,12 @@ def test_the_hook_records_reads_of_every_path_type(tmp_path: Path) -> None:
 
 
 def _run_inner_suite(tmp_path: Path, tests: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    """A checkout of its own with the guard enabled, beside a ``shared`` folder, run by pytest."""
+    """A checkout of its own with the guard enabled, beside a ``devdata`` folder, run by pytest."""
     work = tmp_path / "work"
     checkout = work / "checkout"
     (checkout / "checks").mkdir(parents=True)
-    (work / "shared").mkdir()
-    (work / "shared" / "reference.json").write_text("{}")
+    (work / "devdata").mkdir()
+    (work / "devdata" / "reference.json").write_text("{}")
     (checkout / "data.json").write_text("{}")
     (checkout / "pytest.ini").write_text("[pytest]\n")
     (checkout / "conftest.py").write_text('pytest_plugins = ["tests.helpers.outside_reads"]\n')
@@ -126,17 +126,17 @@ def test_guard_fails_the_tests_that_read_beside_the_checkout(tmp_path: Path) -> 
 
                 CHECKOUT = Path(__file__).resolve().parents[1]
 
-                def test_reads_the_shared_folder():
-                    json.loads((CHECKOUT.parent / "shared" / "reference.json").read_text())
+                def test_reads_the_devdata_folder():
+                    json.loads((CHECKOUT.parent / "devdata" / "reference.json").read_text())
 
-                def test_lists_the_shared_folder():
-                    assert os.listdir("../shared") == ["reference.json"]
+                def test_lists_the_devdata_folder():
+                    assert os.listdir("../devdata") == ["reference.json"]
 
                 @pytest.fixture
                 def reference():
-                    return open("../shared/reference.json").read()
+                    return open("../devdata/reference.json").read()
 
-                def test_fixture_reads_the_shared_folder(reference):
+                def test_fixture_reads_the_devdata_folder(reference):
                     assert reference == "{}"
 
                 def test_reads_only_allowed_places(tmp_path):
@@ -150,13 +150,13 @@ def test_guard_fails_the_tests_that_read_beside_the_checkout(tmp_path: Path) -> 
     )
     out = done.stdout
     assert done.returncode == 1, out + done.stderr
-    assert "FAILED checks/test_reads.py::test_reads_the_shared_folder" in out
-    assert "FAILED checks/test_reads.py::test_lists_the_shared_folder" in out
-    assert "ERROR checks/test_reads.py::test_fixture_reads_the_shared_folder" in out
+    assert "FAILED checks/test_reads.py::test_reads_the_devdata_folder" in out
+    assert "FAILED checks/test_reads.py::test_lists_the_devdata_folder" in out
+    assert "ERROR checks/test_reads.py::test_fixture_reads_the_devdata_folder" in out
     assert "PASSED checks/test_reads.py::test_reads_only_allowed_places" in out
-    shared = str(tmp_path / "work" / "shared")
-    assert f"open '{shared}/reference.json' during checks/test_reads.py::" in out
-    assert f"os.listdir '{shared}'" in out
+    devdata = str(tmp_path / "work" / "devdata")
+    assert f"open '{devdata}/reference.json' during checks/test_reads.py::" in out
+    assert f"os.listdir '{devdata}'" in out
     assert "(from checks/test_reads.py:10)" in out  # the line that read it
 
 
@@ -167,7 +167,7 @@ def test_guard_fails_the_session_for_a_read_at_collection(tmp_path: Path) -> Non
             "test_module_level.py": """
                 from pathlib import Path
 
-                VECTORS = (Path(__file__).resolve().parents[2] / "shared" / "reference.json")
+                VECTORS = (Path(__file__).resolve().parents[2] / "devdata" / "reference.json")
                 TEXT = VECTORS.read_text()
 
                 def test_passes():
