@@ -12,7 +12,7 @@ from desktop_app import paths
 from desktop_app.engine.models import CATALOGUE, DEFAULT_MODEL_ID, InstalledModel, model_from_file
 from desktop_app.settings import SETTINGS
 
-# Fails a test that reads beside the checkout (a development data folder): a fresh clone has nothing there.
+# Fails a test that reads beside the checkout: a fresh clone has nothing there.
 pytest_plugins = ["tests.helpers.outside_reads"]
 
 #: Test data kept in the repository (nothing under `make test` reads outside the checkout).
