@@ -28,7 +28,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
-    QListView,
     QMainWindow,
     QMenu,
     QProgressBar,
@@ -47,7 +46,8 @@ from desktop_app.ui.opener import open_externally
 from desktop_app.ui.widgets.folders import FoldersPanel
 from desktop_app.ui.widgets.memory_gauge import MemoryGauge
 from desktop_app.ui.widgets.problems import ProblemsDialog
-from desktop_app.ui.widgets.results import HIT_ROLE, ResultDelegate, ResultsModel, marked_html
+from desktop_app.ui.widgets.result_list import ResultsPanel, query_label
+from desktop_app.ui.widgets.results import HIT_ROLE, marked_html
 
 TYPING_PAUSE_MS = 250
 QUEUED = Qt.ConnectionType.QueuedConnection
@@ -102,13 +102,11 @@ class MainWindow(QMainWindow):
         top.addWidget(self.date_filter)
         top.addWidget(self.folder_filter)
 
-        self.model = ResultsModel()
-        self.results_view = QListView()
-        self.results_view.setModel(self.model)
-        self.results_view.setItemDelegate(ResultDelegate(self.results_view))
-        self.results_view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
-        self.results_view.setUniformItemSizes(True)
+        self.results_panel = ResultsPanel()
+        self.model = self.results_panel.model
+        self.results_view = self.results_panel.view
         self.message = QLabel()
+        self.message.setTextFormat(Qt.TextFormat.PlainText)
         self.message.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.message.setWordWrap(True)
         self.first_folder_button = QPushButton("Choose a folder to index…")
@@ -124,7 +122,7 @@ class MainWindow(QMainWindow):
         page.addStretch()
         self.stack = QStackedWidget()
         self.stack.addWidget(self.message_page)
-        self.stack.addWidget(self.results_view)
+        self.stack.addWidget(self.results_panel)
         self.preview = QTextBrowser()
         self.preview.setOpenLinks(False)
         splitter = QSplitter()
@@ -200,7 +198,7 @@ class MainWindow(QMainWindow):
         for combo in (self.type_filter, self.date_filter, self.folder_filter):
             combo.currentIndexChanged.connect(lambda _: self.run_search())
         self.results_view.selectionModel().currentChanged.connect(self._show_preview)
-        self.results_view.activated.connect(self._open_index)
+        self.results_panel.open_requested.connect(self.open_path)
         self.results_view.customContextMenuRequested.connect(self._context_menu)
         self.folders.add_requested.connect(self.bridge.add_folder)
         self.first_folder_button.clicked.connect(self.folders.pick_folder)
@@ -223,7 +221,7 @@ class MainWindow(QMainWindow):
 
     def clear_search(self) -> None:
         self.search_box.clear()
-        self.model.set_hits([])
+        self.results_panel.clear()
         self.preview.clear()
         self._show_idle_state()
 
@@ -257,21 +255,23 @@ class MainWindow(QMainWindow):
     def _on_results(self, request_id: int, response: Any) -> None:
         if request_id != self._latest_request:
             return  # an older answer overtaken by newer typing
-        self.model.set_hits(response.results)
+        self.preview.clear()  # a reset model does not signal a current-row change
+        self.results_panel.show_response(response)
         if response.results:
-            self.stack.setCurrentWidget(self.results_view)
-            self.results_view.setCurrentIndex(self.model.index(0, 0))
-            self.statusBar().showMessage(
-                f"{len(response.results)} files in {response.took_ms:.0f} ms", 4000
-            )
+            self.stack.setCurrentWidget(self.results_panel)
+            strong, weak = self.model.strong_count, self.model.weak_count
+            found = f"{strong} files" if strong else "No good matches"
+            found += f", {weak} weaker" if weak else ""
+            self.statusBar().showMessage(f"{found} in {response.took_ms:.0f} ms", 4000)
         elif self.bridge.indexing:
             self._show_message(
                 "Nothing yet: the index is still being built, "
                 "more results will come as files are indexed."
             )
         else:
+            notes = "".join(f"Note: {note}\n" for note in response.notes)
             self._show_message(
-                f"No results for “{html.escape(response.query)}”.\n"
+                f"No results for “{query_label(response.query)}”.\n{notes}"
                 "Try other words, or fewer filters."
             )
 
@@ -299,11 +299,6 @@ class MainWindow(QMainWindow):
         self.preview.setHtml("".join(parts))
 
     # -- opening -----------------------------------------------------------------------------
-
-    def _open_index(self, index: QModelIndex) -> None:
-        hit = index.data(HIT_ROLE)
-        if hit is not None:
-            self.open_path(hit.path)
 
     def open_path(self, path: str) -> None:
         """Open a file or folder (an index key) with the system's default application."""
