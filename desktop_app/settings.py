@@ -172,6 +172,15 @@ SETTINGS: dict[str, Setting] = _declare(
         minimum=0.0,
         maximum=86400.0,
     ),
+    Setting(
+        "min_relevance",
+        float,
+        0.5,
+        "Results less relevant than this (0 to 1, calibrated against the index) are weak "
+        'matches: listed after the others, behind "Show N weaker matches".',
+        minimum=0.0,
+        maximum=1.0,
+    ),
 )
 
 

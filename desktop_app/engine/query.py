@@ -3,7 +3,8 @@
 Syntax (any order, combinable):
 
 * ``"exact phrase"``: a result must contain the words in this order;
-* ``-word``: a result must not contain the word;
+* ``-word``: a result must not contain the word (when a phrase or an exclusion leaves no
+  result at all, the search shows results without it and says so in a note);
 * ``ext:pdf`` (or ``ext:pdf,docx``), ``type:email``: file extension or document family;
 * ``in:FOLDER``: an absolute folder, or a folder name anywhere in the path;
 * ``after:2025-01-01``, ``before:2025-06`` (``YYYY``, ``YYYY-MM`` or ``YYYY-MM-DD``, local time):
@@ -61,6 +62,8 @@ class ParsedQuery:
     excluded: list[str] = field(default_factory=list)
     filters: Filters = field(default_factory=Filters)
     notes: list[str] = field(default_factory=list)
+    #: The words outside quoted phrases.
+    loose_terms: list[str] = field(default_factory=list)
 
     @property
     def has_words(self) -> bool:
@@ -78,6 +81,7 @@ def parse_query(raw: str, *, filters: Filters | None = None) -> ParsedQuery:
     words: list[str] = []
     phrases: list[str] = []
     excluded: list[str] = []
+    loose: list[str] = []  # words outside quotes
     for match in _TOKEN.finditer(text):
         phrase, token = match.group(1), match.group(2)
         if phrase is not None:
@@ -94,9 +98,11 @@ def parse_query(raw: str, *, filters: Filters | None = None) -> ParsedQuery:
             if sep and name and value and name.isalpha() and not name.lower().startswith("http"):
                 notes.append(f"unknown filter '{name}:' searched as text")
             words.append(token)
+            loose.append(token)
     free = " ".join(words)
     terms = list(dict.fromkeys(t.lower() for t in _WORD.findall(free)))[:MAX_TERMS]
-    return ParsedQuery(raw, free, terms, phrases, excluded, merged, notes)
+    loose_terms = list(dict.fromkeys(t.lower() for t in _WORD.findall(" ".join(loose))))
+    return ParsedQuery(raw, free, terms, phrases, excluded, merged, notes, loose_terms)
 
 
 def _apply_filter(filters: Filters, name: str, value: str) -> None:
@@ -133,8 +139,15 @@ def _word_regex(words: str) -> str:
     return r"(?i)\b" + r"\W+".join(parts) + r"\b"
 
 
-def where_clause(query: ParsedQuery) -> str | None:
-    """The SQL filter for LanceDB's prefilter, or ``None`` when nothing restricts the search."""
+def where_clause(
+    query: ParsedQuery, *, phrases: bool = True, exclusions: bool = True
+) -> str | None:
+    """The SQL filter for LanceDB's prefilter, or ``None`` when nothing restricts the search.
+
+    ``phrases=False`` / ``exclusions=False`` leave out the quoted phrases / the ``-word``
+    exclusions: the search falls back to that when they leave nothing, rather than answering
+    with an empty list, and ranks by a phrase quoted inside a longer question (see search.py).
+    """
     clauses: list[str] = []
     f = query.filters
     if f.extensions:
@@ -160,8 +173,8 @@ def where_clause(query: ParsedQuery) -> str | None:
         clauses.append(f"mtime >= {f.after}")
     if f.before is not None:
         clauses.append(f"mtime < {f.before}")
-    for phrase in query.phrases:
+    for phrase in query.phrases if phrases else ():
         clauses.append(f"regexp_like(text, {sql_string(_word_regex(phrase))})")
-    for word in query.excluded:
+    for word in query.excluded if exclusions else ():
         clauses.append(f"NOT regexp_like(text, {sql_string(_word_regex(word))})")
     return " AND ".join(clauses) if clauses else None

@@ -312,14 +312,24 @@ class Engine:
         self, query: str, limit: int = 10, mode: str = "hybrid", filters: Filters | None = None
     ) -> SearchResponse:
         with self._idle.busy():  # the idle release leaves the query context to a search
-            return Searcher(self.store, self.query_embedder).search(query, limit, mode, filters)
+            searcher = Searcher(
+                self.store, self.query_embedder, min_relevance=self.settings["min_relevance"]
+            )
+            return searcher.search(query, limit, mode, filters)
 
     def similar(
         self, path: str | os.PathLike[str], limit: int = 10, filters: Filters | None = None
     ) -> SearchResponse:
         """Files closest in meaning to an indexed file ("more like this"); ``path`` is an OS
         path or a key (as search results carry)."""
-        return similar_files(self.store, key(os.path.abspath(os.fspath(path))), limit, filters)
+        with self._idle.busy():
+            return similar_files(
+                self.store,
+                self.query_embedder,
+                key(os.path.abspath(os.fspath(path))),
+                limit,
+                filters,
+            )
 
     def ensure_vector_index(self, background: bool = True) -> threading.Thread | None:
         """Build the ANN index once the index outgrows exact search (see Store thresholds).

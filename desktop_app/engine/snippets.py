@@ -1,9 +1,9 @@
 """Snippets around the best match, with the query terms marked for highlighting.
 
 The window is the stretch of a chunk that holds the most query-term matches (words are matched
-by their stem-ish prefix, since the keyword index stems "running" to "run"), cut at word
-boundaries, with whitespace folded. Highlights are ``(start, end)`` character ranges into the
-returned snippet string, so the CLI's JSON and the GUI's delegate mark exactly the same text.
+by the stem the keyword index used, see :mod:`terms`), cut at word boundaries, with whitespace
+folded. Highlights are ``(start, end)`` character ranges into the returned snippet string, so
+the CLI's JSON and the GUI's delegate mark exactly the same text.
 """
 
 from __future__ import annotations
@@ -11,40 +11,56 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from desktop_app.engine import terms
+
 SNIPPET_CHARS = 240
 _SPACES = re.compile(r"\s+")
 Ranges = list[tuple[int, int]]
 
 
-def term_pattern(terms: Sequence[str], phrases: Sequence[str] = ()) -> re.Pattern[str] | None:
-    """One regex matching any query word (by prefix) or phrase, case-insensitively."""
-    alternatives = []
-    for phrase in phrases:
-        words = re.findall(r"\w+", phrase)
-        if words:
-            alternatives.append(r"\W+".join(re.escape(w) for w in words) + r"\w*")
-    for term in terms:
-        if len(term) < 2 and not term.isdigit():
-            continue
-        stem = term[: max(3, len(term) - 2)] if len(term) > 4 else term
-        alternatives.append(re.escape(stem) + r"\w*")
-    if not alternatives:
-        return None
-    alternatives.sort(key=len, reverse=True)  # longest first: phrases win over their words
-    return re.compile(r"(?<!\w)(?:" + "|".join(alternatives) + ")", re.IGNORECASE)
+class Highlighter:
+    """Marks the query's words in a text by the stem the keyword index matched them by.
+
+    A word is marked when its stem is one of the query's content stems ("heating" for
+    "heated", never "season" for "sea"); a quoted phrase is marked whole where its words
+    occur in order. Stop words are not marked unless the query has nothing else.
+    """
+
+    def __init__(self, words: Sequence[str], phrases: Sequence[str] = ()) -> None:
+        content = [w for w in terms.content_terms(list(words)) if len(w) > 1 or w.isdigit()]
+        self.stems = terms.stems(content)
+        self.phrases = [
+            [terms.stem(w) for w in terms.WORD.findall(p)] for p in phrases if terms.WORD.search(p)
+        ]
+
+    def ranges(self, text: str) -> Ranges:
+        """``(start, end)`` of every marked word or phrase in ``text``, in order."""
+        if not self.stems and not self.phrases:
+            return []
+        tokens = [(m.start(), m.end(), terms.stem(m.group())) for m in terms.words(text)]
+        marked: Ranges = []
+        covered = [False] * len(tokens)
+        for phrase in self.phrases:
+            size = len(phrase)
+            for i in range(len(tokens) - size + 1):
+                if all(tokens[i + j][2] == phrase[j] for j in range(size)):
+                    marked.append((tokens[i][0], tokens[i + size - 1][1]))
+                    covered[i : i + size] = [True] * size
+        for (start, end, word_stem), done in zip(tokens, covered, strict=True):
+            if not done and word_stem in self.stems:
+                marked.append((start, end))
+        return sorted(marked)
 
 
-def highlight_ranges(text: str, pattern: re.Pattern[str] | None) -> Ranges:
-    if pattern is None:
-        return []
-    return [(m.start(), m.end()) for m in pattern.finditer(text)]
+def highlight_ranges(text: str, highlighter: Highlighter | None) -> Ranges:
+    return highlighter.ranges(text) if highlighter is not None else []
 
 
 def make_snippet(
-    text: str, pattern: re.Pattern[str] | None, width: int = SNIPPET_CHARS
+    text: str, highlighter: Highlighter | None, width: int = SNIPPET_CHARS
 ) -> tuple[str, Ranges]:
     """The best ``width``-character window of ``text`` and its highlight ranges."""
-    matches = highlight_ranges(text, pattern)
+    matches = highlight_ranges(text, highlighter)
     start = _best_start(text, matches, width)
     end = min(len(text), start + width)
     if end < len(text):

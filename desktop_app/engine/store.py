@@ -67,6 +67,8 @@ SEARCH_COLUMNS = [
     "mtime",
     "file_type",
 ]
+#: Ranked searches also return each chunk's vector: relevance compares it with the query.
+RANKED_COLUMNS = [*SEARCH_COLUMNS, "vector"]
 #: Below this many chunks the vector search is exact: a flat scan costs about 2.3 us per row
 #: here (233 ms at 100K), so 10K rows keep it near 25 ms. See docs/BENCHMARKS.md.
 ANN_THRESHOLD_ROWS = 10_000
@@ -634,7 +636,7 @@ class Store:
         if where:
             query = query.where(where, prefilter=True)
         with self._reading():
-            return query.select(SEARCH_COLUMNS).to_arrow()
+            return query.select(RANKED_COLUMNS).to_arrow()
 
     def keyword_search(self, text: str, limit: int, where: str | None = None) -> Any:
         """BM25 over chunk text; rows written since the last index update are searched too."""
@@ -645,7 +647,28 @@ class Store:
         if where:
             query = query.where(where, prefilter=True)
         with self._reading():
-            return query.select(SEARCH_COLUMNS).to_arrow()
+            return query.select(RANKED_COLUMNS).to_arrow()
+
+    def chunks_by_id(self, ids: Sequence[str]) -> Any:
+        """The rows (with vectors) of these chunk ids, in no particular order."""
+        query = self.chunks.search().where(sql_in("id", ids)).select(RANKED_COLUMNS)
+        with self._reading():
+            return query.limit(None).to_arrow()
+
+    def sample(self, size: int) -> tuple[np.ndarray, list[str]]:
+        """About ``size`` chunks drawn uniformly (vectors, texts): the index's own background.
+
+        Chunk hashes are SHA-256 hex digests, so the rows whose hash sorts below a bound are
+        a uniform sample of the text, whatever the folder or the order of indexing.
+        """
+        total = self.count_chunks()
+        share = min(1.0, size / max(total, 1))
+        query = self.chunks.search().select(["vector", "text"]).limit(size)
+        if share < 1.0:
+            query = query.where(f"chunk_hash < '{int(share * 0xFFFF) + 1:04x}'")
+        with self._reading():
+            table = query.to_arrow()
+        return vectors_of(table), table.column("text").to_pylist()
 
     def filtered(self, where: str | None, limit: int) -> list[dict[str, Any]]:
         """Chunks matching ``where`` alone (a query of only filters), newest files first."""

@@ -8,7 +8,7 @@ import os
 import pytest
 
 from desktop_app.engine.query import Filters, QueryError, parse_query, where_clause
-from desktop_app.engine.snippets import make_snippet, term_pattern
+from desktop_app.engine.snippets import Highlighter, make_snippet
 
 
 def test_plain_words() -> None:
@@ -92,8 +92,8 @@ def test_snippet_highlights_point_at_the_words() -> None:
         + "The Running dogs chase a red   fox\nthrough snow. "
         + ("Outro words. " * 40)
     )
-    pattern = term_pattern(["run", "fox"], ["red fox"])
-    snippet, ranges = make_snippet(text, pattern, width=120)
+    highlighter = Highlighter(["run", "fox"], ["red fox"])
+    snippet, ranges = make_snippet(text, highlighter, width=120)
     assert snippet.startswith("…") and snippet.endswith("…")
     marked = [snippet[a:b] for a, b in ranges]
     assert "Running" in marked and "red fox" in marked
@@ -101,5 +101,40 @@ def test_snippet_highlights_point_at_the_words() -> None:
 
 
 def test_snippet_without_matches_starts_at_the_beginning() -> None:
-    snippet, ranges = make_snippet("alpha beta gamma", term_pattern(["zeta"]))
+    snippet, ranges = make_snippet("alpha beta gamma", Highlighter(["zeta"]))
     assert (snippet, ranges) == ("alpha beta gamma", [])
+
+
+def marked(words: list[str], text: str, phrases: tuple[str, ...] = ()) -> list[str]:
+    return [text[a:b] for a, b in Highlighter(words, phrases).ranges(text)]
+
+
+def test_highlights_mark_whole_words_by_their_stem() -> None:
+    text = "Sea views all season; the seas were calm. Seashells by the sea-wall."
+    assert marked(["sea"], text) == ["Sea", "seas", "sea"]
+    assert marked(["heating"], "The heated pool; heaters; the Heat is on; heath") == [
+        "heated",
+        "Heat",
+    ]
+    # The index stems both to "respons": it matched both, so both are marked.
+    assert marked(["responsible"], "Who is responsible? Responsibility lies elsewhere.") == [
+        "responsible",
+        "Responsibility",
+    ]
+
+
+def test_highlights_skip_stop_words_unless_nothing_else_is_asked() -> None:
+    text = "Who is responsible for fixing the heating in the flat"
+    assert marked(["who", "is", "responsible", "for", "the", "heating"], text) == [
+        "responsible",
+        "heating",
+    ]
+    assert marked(["the"], text) == ["the", "the"]
+
+
+def test_highlights_mark_a_phrase_whole_and_fold_accents() -> None:
+    text = "What you see is what you get: WYSIWYG editors. Café culture, cafe prices."
+    assert marked(["what", "you", "see"], text, ("what you see is what you get",))[0] == (
+        "What you see is what you get"
+    )
+    assert marked(["café"], text) == ["Café", "cafe"]
