@@ -9,7 +9,7 @@ MODEL  := resources/models/all-MiniLM-L6-v2.F16.gguf
 
 PACKAGE_STAMP := $(VENV)/.installed-package
 
-.PHONY: setup run test soak lint bench bench-builds screenshot package package-test clean
+.PHONY: setup run test soak lint bench bench-quality bench-builds screenshot package package-test clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -42,6 +42,15 @@ bench: setup
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m tests.benchmarks.bench_indexing
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m tests.benchmarks.bench_idle
 	$(BIN)/python -m tests.benchmarks.bench_search
+	$(BIN)/python -m tests.benchmarks.bench_quality --levers
+	$(BIN)/python -m tests.benchmarks.report
+
+# Ranking quality on a test collection (CACM beside the checkout by default; any SMART or
+# BEIR folder with COLLECTION=path): nDCG@10 and recall@10 per mode, weak-match figures and
+# one row per ranking lever. About 5 minutes here.
+COLLECTION ?=
+bench-quality: setup
+	$(BIN)/python -m tests.benchmarks.bench_quality --levers $(if $(COLLECTION),--collection $(COLLECTION))
 	$(BIN)/python -m tests.benchmarks.report
 
 # The build-option levers of the embedding benchmark: llama-cpp-python rebuilt with OpenBLAS

@@ -115,11 +115,17 @@ def _print_response(response: SearchResponse, as_json: bool) -> None:
     if not response.results:
         print(f"no results for {response.query!r} ({response.took_ms:.0f} ms)")
         return
+    strong = sum(not hit.weak for hit in response.results)
+    if not strong:
+        print(f"no good matches for {response.query!r}; weaker matches:")
     for rank, hit in enumerate(response.results, 1):
+        if hit.weak and rank == strong + 1 and strong:
+            print("weaker matches:")
         page = f" (page {hit.page})" if hit.page else ""
-        print(f"{rank:2}. {hit.score:.3f}  {display(hit.path)}{page}")
+        print(f"{rank:2}. {hit.relevance:.2f}  {display(hit.path)}{page}")
         print(f"      {hit.snippet}")
-    print(f"{len(response.results)} files in {response.took_ms:.0f} ms")
+    weaker = len(response.results) - strong
+    print(f"{strong} good, {weaker} weaker matches in {response.took_ms:.0f} ms")
 
 
 def cmd_search(args: argparse.Namespace) -> int:

@@ -28,14 +28,20 @@ from __future__ import annotations
 
 import math
 import threading
+import weakref
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from desktop_app.engine import terms
 from desktop_app.engine.reference import PARAPHRASES
+
+if TYPE_CHECKING:
+    from desktop_app.engine.embedder import Embedder
+    from desktop_app.engine.store import Store
 
 #: Chunks drawn from the index as the background of every query.
 SAMPLE_SIZE = 2000
@@ -234,3 +240,31 @@ class Judge:
             if count > 1
         }
         return [forms[root] for root in sorted(scored, key=lambda r: -scored[r])]
+
+
+#: The background sample of each open store (see relevance.BackgroundCache).
+_BACKGROUNDS: weakref.WeakKeyDictionary[Store, BackgroundCache] = weakref.WeakKeyDictionary()
+_BACKGROUNDS_LOCK = threading.Lock()
+#: The reference sentences embedded with each model (model id -> Reference).
+_REFERENCES: dict[str, Reference] = {}
+
+
+def background(store: Store, embedder: Embedder) -> Background:
+    """The store's background for relevance (sampled once, re-sampled as the index grows)."""
+    with _BACKGROUNDS_LOCK:
+        cache = _BACKGROUNDS.setdefault(store, BackgroundCache())
+    return cache.get(store.count_chunks(), store.sample, lambda: reference(embedder))
+
+
+def reference(embedder: Embedder) -> Reference:
+    """The reference sentences embedded with this model (once per model and process)."""
+    with _BACKGROUNDS_LOCK:
+        found = _REFERENCES.get(embedder.model_id)
+    if found is None:
+        found = measure_reference(
+            lambda texts: np.stack([embedder.embed_query(t) for t in texts]),
+            embedder.embed_documents,
+        )
+        with _BACKGROUNDS_LOCK:
+            _REFERENCES[embedder.model_id] = found
+    return found

@@ -369,3 +369,13 @@ def _hash(hasher: Callable[[str], str], path: str) -> str | None:
         return hasher(path)
     except OSError:  # vanished or unreadable between the walk and now
         return None
+
+
+def is_included(path: str, root: str, exclusions: Exclusions) -> bool:
+    """Whether a single path passes the exclusions, checking every folder on its way down."""
+    relative = os.path.relpath(path, root).replace(os.sep, "/")
+    parts = relative.split("/")
+    for depth, name in enumerate(parts[:-1]):
+        if exclusions.skip_dir(name, "/".join(parts[: depth + 1])):
+            return False
+    return not exclusions.skip_file(parts[-1], relative)

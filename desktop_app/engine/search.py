@@ -2,12 +2,15 @@
 
 Why hybrid: semantic search finds paraphrases but misses exact names, codes and rare words;
 keyword search (LanceDB's BM25 full-text index) finds those but misses paraphrases. Both run
-over chunks with the same prefilter, and their ranked lists are fused with reciprocal rank
-fusion: ``score(chunk) = sum over lists of 1 / (RRF_K + rank)``. RRF needs no score calibration
-between cosine similarities and BM25 scores (which live on unrelated scales), and ``RRF_K = 60``
-(Cormack, Clarke and Buettcher, SIGIR 2009) keeps one list's top hit from swamping a chunk that
-both lists rank well. Fused chunks are grouped per file; a file's score is its best chunk's,
-normalised so that 1.0 means "first in both lists".
+over chunks with the same prefilter; ranking.py fuses their lists (reciprocal rank fusion,
+pseudo-relevance feedback), and relevance.py says how good each hit is on a calibrated scale
+(``relevance`` in [0, 1], ``weak`` below the ``min_relevance`` setting). Strong files come
+first. Fused chunks are grouped per file; a file's ``score`` is its best chunk's fused score
+(rank only), its ``relevance`` that of its most relevant chunk.
+
+Quoted phrases and ``-word`` exclusions filter inside both searches; a search they leave empty
+is run again without them, with a note saying so. A phrase quoted inside a longer question
+ranks instead of filtering (a question that cites a title wants answers, not the title).
 
 The query is embedded in the engine's *query* context, never the indexing one, so a search
 does not wait behind an indexing batch.
@@ -15,27 +18,26 @@ does not wait behind an indexing batch.
 
 from __future__ import annotations
 
-import threading
 import time
-import weakref
-from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-import numpy as np
-
 from desktop_app.engine import pathnames, terms
 from desktop_app.engine.embedder import Embedder
 from desktop_app.engine.query import Filters, ParsedQuery, QueryError, parse_query, where_clause
-from desktop_app.engine.relevance import (
-    Background,
-    BackgroundCache,
-    Judge,
-    Reference,
-    measure_reference,
-    unit_rows,
+from desktop_app.engine.ranking import (
+    DEFAULT_RANKING,
+    Ranked,
+    Ranking,
+    chunk_rows,
+    feedback,
+    file_relevance,
+    keyword_terms,
+    rrf_fuse,
+    weigh_by_coverage,
 )
+from desktop_app.engine.relevance import Background, Judge, background
 from desktop_app.engine.snippets import Highlighter, make_snippet
 from desktop_app.engine.store import Store, sql_string, vectors_of
 
@@ -46,69 +48,6 @@ CANDIDATES_PER_RESULT = 4
 MIN_CANDIDATES = 30
 MAX_LIMIT = 1000
 _EXECUTOR = ThreadPoolExecutor(max_workers=2, thread_name_prefix="search")
-#: Words that phrase a request rather than its topic ("find articles about ...").
-BOILERPLATE = frozenset(
-    """
-article articles paper papers document documents information find finding show list give
-interested interest looking want need please search retrieve relevant related regarding
-concerning pertaining discuss discussing discussion describe describing description
-""".split()
-)
-
-
-@dataclass(frozen=True)
-class Ranking:
-    """How the keyword and vector lists are fused and files scored.
-
-    The defaults are the settings measured best on a test collection (``make bench-quality``,
-    docs/BENCHMARKS.md): every field is a lever that was tried there, kept or not.
-    """
-
-    #: Reciprocal rank fusion's k: larger flattens the advantage of the top ranks.
-    rrf_k: int = 60
-    vector_weight: float = 1.0
-    keyword_weight: float = 1.0
-    #: Keyword hits containing less than this rarity-weighted share of the query are dropped.
-    coverage_gate: float = 0.0
-    #: A query of at most this many content words is a look-up (a name, a code, "invoice
-    #: 77812"), not a question: it is not expanded by feedback (which would drift to
-    #: look-alikes), and its keyword hits are weighted by (their coverage / the best hit's
-    #: coverage) ** ``relative_coverage``, so the hit holding every word comes first.
-    lookup_words: int = 2
-    relative_coverage: float = 1.0
-    #: A file scores by its best ``file_chunks`` chunks, each next one weighted ``file_decay``.
-    file_chunks: int = 1
-    file_decay: float = 0.5
-    #: Fused score added in proportion to how much of the query a file's title or name holds.
-    title_weight: float = 0.0
-    #: Pseudo-relevance feedback: the top fused chunks move the query vector (Rocchio) ...
-    feedback_chunks: int = 3
-    feedback_weight: float = 0.75
-    #: Search the index again with the moved query instead of re-ranking the candidates.
-    feedback_search: bool = False
-    #: The moved query's list replaces the vector list instead of joining it.
-    feedback_replaces: bool = True
-    #: Weight of each feedback list in the fusion.
-    feedback_list_weight: float = 1.0
-    #: ... and give the keyword query their most distinctive words (one more keyword search).
-    feedback_terms: int = 0
-    #: Drop request phrasing ("articles", "find", "interested") from the keyword query.
-    drop_boilerplate: bool = False
-    #: Quoted phrases filter when the query has at most this many other content words;
-    #: in a longer question they only rank (``phrase_boost``: weight of a list of the
-    #: keyword hits that contain them).
-    phrase_filter_words: int = 3
-    phrase_boost: float = 0.0
-    #: Strong results before weak ones (a weak file never outranks a strong one).
-    strong_first: bool = True
-
-
-DEFAULT_RANKING = Ranking()
-#: The background sample of each open store (see relevance.BackgroundCache).
-_BACKGROUNDS: weakref.WeakKeyDictionary[Store, BackgroundCache] = weakref.WeakKeyDictionary()
-_BACKGROUNDS_LOCK = threading.Lock()
-#: The reference sentences embedded with each model (model id -> Reference).
-_REFERENCES: dict[str, Reference] = {}
 
 
 class SearchError(Exception):
@@ -164,42 +103,6 @@ class SearchResponse:
         }
 
 
-@dataclass
-class _Ranked:
-    row: dict[str, Any]
-    score: float = 0.0
-
-
-def rrf_fuse(
-    lists: Sequence[Sequence[dict[str, Any]]],
-    weights: Sequence[float] | None = None,
-    k: int = DEFAULT_RANKING.rrf_k,
-) -> list[_Ranked]:
-    """Reciprocal rank fusion of ranked chunk lists (rows keyed by ``id``), best first.
-
-    ``weights[i]`` scales every contribution of list ``i`` (``None``: all 1), and a row's own
-    ``weight`` (if any) scales its contribution.
-    """
-    fused: dict[str, _Ranked] = {}
-    for i, rows in enumerate(lists):
-        weight = weights[i] if weights is not None else 1.0
-        for rank, row in enumerate(rows, start=1):
-            entry = fused.setdefault(row["id"], _Ranked(row))
-            entry.score += weight * row.get("weight", 1.0) / (k + rank)
-    return sorted(fused.values(), key=lambda r: r.score, reverse=True)
-
-
-def _rows(table: Any, judge: Judge) -> list[dict[str, Any]]:
-    """Arrow search results as row dicts, each with its unit vector and its cosine similarity
-    to the query."""
-    unit = unit_rows(vectors_of(table)) if table.num_rows else np.zeros((0, len(judge.query)))
-    sims = unit @ judge.query
-    rows: list[dict[str, Any]] = table.drop_columns(["vector"]).to_pylist()
-    for row, vector, sim in zip(rows, unit, sims, strict=True):
-        row["vec"], row["sim"] = vector, float(sim)
-    return rows
-
-
 class Searcher:
     def __init__(
         self,
@@ -242,7 +145,7 @@ class Searcher:
             )
         notes = list(parsed.notes)
         if not parsed.has_words:
-            ranked = [_Ranked(row, 1.0) for row in self.store.filtered(where, limit)]
+            ranked = [Ranked(row, 1.0) for row in self.store.filtered(where, limit)]
             results = group_hits(self.store, ranked, parsed, limit, 1.0)
             for hit in results:
                 hit.relevance = 1.0  # every hit meets the filters exactly
@@ -290,10 +193,10 @@ class Searcher:
         weights: list[float] = []
         if mode != "keyword":
             table = self.store.vector_search(judge.query, candidates, where)
-            lists.append(_rows(table, judge))
+            lists.append(chunk_rows(table, judge))
             weights.append(ranking.vector_weight if mode == "hybrid" else 1.0)
         if keyword_future is not None:
-            rows = _rows(keyword_future.result(), judge)
+            rows = chunk_rows(keyword_future.result(), judge)
             if ranking.coverage_gate > 0 and mode == "hybrid":
                 rows = [r for r in rows if judge.coverage(r["text"]) >= ranking.coverage_gate]
             if ranking.relative_coverage and mode == "hybrid" and rows and lookup:
@@ -303,95 +206,66 @@ class Searcher:
         if boost is not None and ranking.phrase_boost:
             phrased = f"({where}) AND {boost}" if where else boost
             text = " ".join(keyword_words)
-            lists.append(_rows(self.store.keyword_search(text, candidates, phrased), judge))
+            lists.append(chunk_rows(self.store.keyword_search(text, candidates, phrased), judge))
             weights.append(ranking.phrase_boost)
         judge.observe(row["text"] for rows in lists for row in rows)
         ranked = rrf_fuse(lists, weights, ranking.rrf_k)
         if ranked and not lookup and mode != "keyword" and ranking.feedback_chunks:
-            ranked = self._feedback(ranked, judge, keyword_words, where, candidates, lists, weights)
+            ranked = feedback(
+                ranked,
+                judge,
+                keyword_words,
+                lists,
+                weights,
+                ranking,
+                lambda vector: chunk_rows(
+                    self.store.vector_search(vector, candidates, where), judge
+                ),
+                lambda text: chunk_rows(self.store.keyword_search(text, candidates, where), judge),
+            )
         best = sum(weights) / (ranking.rrf_k + 1)
         hits = group_hits(self.store, ranked, parsed, limit, best, ranking)
+        self._judge_files(hits, ranked, judge)
+        return hits
+
+    def similar(self, path: str, limit: int = 10, filters: Filters | None = None) -> SearchResponse:
+        """Files closest to ``path``: each of its chunk vectors searches, ranks fused by RRF.
+
+        Relevance is semantic standing alone (the "query" is a file of this index, so its
+        words are known and there are no query words to cover).
+        """
+        started = time.perf_counter()
+        store = self.store
+        rows = store.rows_for_paths([path], ["chunk_index", "vector"])
+        if rows.num_rows == 0:
+            raise SearchError(f"{path}: not in the index")
+        vectors = vectors_of(rows.sort_by("chunk_index"))
+        step = max(1, len(vectors) // 8)  # up to 8 probes spread over the document
+        parsed = parse_query("", filters=filters)
+        where = where_clause(parsed)
+        exclude = f"path != {sql_string(path)}"
+        where = f"({where}) AND {exclude}" if where else exclude
+        judge = Judge(self.background(), vectors.mean(axis=0), [])
+        judge.assume_known = True
+        lists = [
+            chunk_rows(store.vector_search(v, MIN_CANDIDATES, where), judge)
+            for v in vectors[::step]
+        ]
+        ranked = rrf_fuse(lists)
+        best = len(lists) / (DEFAULT_RANKING.rrf_k + 1)
+        results = group_hits(store, ranked, parsed, limit, best)
+        self._judge_files(results, ranked, judge)
+        took = (time.perf_counter() - started) * 1000
+        return SearchResponse(f"similar:{path}", "vector", took, results)
+
+    def _judge_files(self, hits: list[FileHit], ranked: list[Ranked], judge: Judge) -> None:
+        """Set each hit's relevance and ``weak``; strong files first when the ranking says so."""
         relevance = file_relevance(ranked, judge)
         for hit in hits:
             hit.relevance = round(relevance.get(hit.path, 0.0), 4)
             hit.weak = hit.relevance < self.min_relevance
-        if ranking.strong_first:
+        if self.ranking.strong_first:
             hits.sort(key=lambda h: h.weak)  # stable: rank order within each group
-        return hits
-
-    def _feedback(
-        self,
-        ranked: list[_Ranked],
-        judge: Judge,
-        words: list[str],
-        where: str | None,
-        candidates: int,
-        lists: list[list[dict[str, Any]]],
-        weights: list[float],
-    ) -> list[_Ranked]:
-        """Pseudo-relevance feedback: the top fused chunks are taken as relevant, the query is
-        moved towards them (Rocchio), and the candidates are ranked again by the moved query:
-        one more list for the fusion. Re-ranking the candidates already fetched costs no
-        query; searching the index again (``feedback_search``) costs one per list."""
-        ranking = self.ranking
-        top = [entry.row for entry in ranked[: ranking.feedback_chunks or 3]]
-        lists, weights = list(lists), list(weights)
-        if ranking.feedback_chunks:
-            moved = judge.query + ranking.feedback_weight * np.mean([r["vec"] for r in top], axis=0)
-            moved = moved / np.linalg.norm(moved)
-            if ranking.feedback_search:
-                lists.append(_rows(self.store.vector_search(moved, candidates, where), judge))
-            else:
-                pool = {row["id"]: row for rows in lists for row in rows}
-                lists.append(sorted(pool.values(), key=lambda r: -float(r["vec"] @ moved)))
-            weights.append(ranking.feedback_list_weight)
-            if ranking.feedback_replaces:  # the moved query's list stands for the vector list
-                lists[0], weights[0] = lists.pop(), weights.pop()
-        if ranking.feedback_terms and len(lists) > 1:
-            expansion = judge.distinctive_words([row["text"] for row in top], words)
-            if expansion:
-                text = " ".join(words + expansion[: ranking.feedback_terms])
-                lists.append(_rows(self.store.keyword_search(text, candidates, where), judge))
-                weights.append(ranking.feedback_list_weight)
-        return rrf_fuse(lists, weights, ranking.rrf_k)
-
-
-def background(store: Store, embedder: Embedder) -> Background:
-    """The store's background for relevance (sampled once, re-sampled as the index grows)."""
-    with _BACKGROUNDS_LOCK:
-        cache = _BACKGROUNDS.setdefault(store, BackgroundCache())
-    return cache.get(store.count_chunks(), store.sample, lambda: reference(embedder))
-
-
-def reference(embedder: Embedder) -> Reference:
-    """The reference sentences embedded with this model (once per model and process)."""
-    with _BACKGROUNDS_LOCK:
-        found = _REFERENCES.get(embedder.model_id)
-    if found is None:
-        found = measure_reference(
-            lambda texts: np.stack([embedder.embed_query(t) for t in texts]),
-            embedder.embed_documents,
-        )
-        with _BACKGROUNDS_LOCK:
-            _REFERENCES[embedder.model_id] = found
-    return found
-
-
-def weigh_by_coverage(rows: list[dict[str, Any]], judge: Judge, power: float) -> None:
-    """Weight keyword hits by how much of the query they hold, relative to the best one: a
-    hit with the rare word of the query ("INV-77812") outweighs one with only "invoice"."""
-    coverage = [judge.coverage(row["text"]) for row in rows]
-    best = max(coverage)
-    for row, value in zip(rows, coverage, strict=True):
-        row["weight"] = (value / best) ** power if best > 0 else 1.0
-
-
-def keyword_terms(words: list[str], drop_boilerplate: bool) -> list[str]:
-    """The words sent to the keyword index (request phrasing dropped when asked)."""
-    if not drop_boilerplate:
-        return words
-    kept = [w for w in words if w not in BOILERPLATE]
-    return kept or words
 
 
 def relaxed_note(parsed: ParsedQuery, phrases: bool = True) -> str:
@@ -401,20 +275,9 @@ def relaxed_note(parsed: ParsedQuery, phrases: bool = True) -> str:
     return f"No file matched {' and '.join(parts)}; showing results without that condition."
 
 
-def file_relevance(ranked: list[_Ranked], judge: Judge) -> dict[str, float]:
-    """Each candidate file's relevance: that of its most relevant fetched chunk."""
-    best: dict[str, float] = {}
-    for entry in ranked:
-        row = entry.row
-        value = judge.relevance(row["sim"], row["text"])
-        if value > best.get(row["path"], -1.0):
-            best[row["path"]] = value
-    return best
-
-
 def group_hits(
     store: Store,
-    ranked: list[_Ranked],
+    ranked: list[Ranked],
     parsed: ParsedQuery,
     limit: int,
     best: float,
@@ -425,7 +288,7 @@ def group_hits(
     A file's score is its best chunk's, plus its next chunks' decayed when the ranking says
     so; ``best`` is the highest fused score possible, so displayed scores fall in (0, 1].
     """
-    by_file: dict[str, list[_Ranked]] = {}
+    by_file: dict[str, list[Ranked]] = {}
     for entry in ranked:
         by_file.setdefault(entry.row["path"], []).append(entry)
     scores = {
@@ -480,34 +343,3 @@ def group_hits(
     for hit in hits:
         hit.size, hit.title = details.get(hit.path, (0, ""))
     return hits
-
-
-def similar_files(
-    store: Store, embedder: Embedder, path: str, limit: int = 10, filters: Filters | None = None
-) -> SearchResponse:
-    """Files closest to ``path``: each of its chunk vectors searches, ranks fused by RRF.
-
-    Relevance is semantic standing alone (the "query" is a file of this index, so its words
-    are known and there are no query words to cover).
-    """
-    started = time.perf_counter()
-    rows = store.rows_for_paths([path], ["chunk_index", "vector"])
-    if rows.num_rows == 0:
-        raise SearchError(f"{path}: not in the index")
-    vectors = vectors_of(rows.sort_by("chunk_index"))
-    step = max(1, len(vectors) // 8)  # up to 8 probes spread over the document
-    parsed = parse_query("", filters=filters)
-    where = where_clause(parsed)
-    exclude = f"path != {sql_string(path)}"
-    where = f"({where}) AND {exclude}" if where else exclude
-    judge = Judge(background(store, embedder), vectors.mean(axis=0), [])
-    judge.assume_known = True
-    lists = [_rows(store.vector_search(v, MIN_CANDIDATES, where), judge) for v in vectors[::step]]
-    ranked = rrf_fuse(lists)
-    results = group_hits(store, ranked, parsed, limit, len(lists) / (DEFAULT_RANKING.rrf_k + 1))
-    relevance = file_relevance(ranked, judge)
-    for hit in results:
-        hit.relevance = round(relevance.get(hit.path, 0.0), 4)
-    return SearchResponse(
-        f"similar:{path}", "vector", (time.perf_counter() - started) * 1000, results
-    )

@@ -34,12 +34,13 @@ from desktop_app.engine.scanner import (
     Exclusions,
     FileInfo,
     Plan,
+    is_included,
     is_within,
     make_plan,
     stat_file,
     walk,
 )
-from desktop_app.engine.search import Searcher, SearchResponse, similar_files
+from desktop_app.engine.search import Searcher, SearchResponse
 from desktop_app.engine.store import (
     STATUS_FAILED,
     STATUS_INDEXED,
@@ -256,9 +257,9 @@ class Engine:
             if os.path.isdir(where) and (follow or not os.path.islink(where)):
                 found = walk([path], exclusions, follow_symlinks=follow, errors=errors, base=root)
                 for info in found:
-                    if _included(info.path, root, exclusions):
+                    if is_included(info.path, root, exclusions):
                         files[info.path] = info
-            elif os.path.isfile(where) and _included(path, root, exclusions):
+            elif os.path.isfile(where) and is_included(path, root, exclusions):
                 single = stat_file(path)
                 if single is not None:
                     files[path] = single
@@ -312,10 +313,7 @@ class Engine:
         self, query: str, limit: int = 10, mode: str = "hybrid", filters: Filters | None = None
     ) -> SearchResponse:
         with self._idle.busy():  # the idle release leaves the query context to a search
-            searcher = Searcher(
-                self.store, self.query_embedder, min_relevance=self.settings["min_relevance"]
-            )
-            return searcher.search(query, limit, mode, filters)
+            return self._searcher().search(query, limit, mode, filters)
 
     def similar(
         self, path: str | os.PathLike[str], limit: int = 10, filters: Filters | None = None
@@ -323,13 +321,11 @@ class Engine:
         """Files closest in meaning to an indexed file ("more like this"); ``path`` is an OS
         path or a key (as search results carry)."""
         with self._idle.busy():
-            return similar_files(
-                self.store,
-                self.query_embedder,
-                key(os.path.abspath(os.fspath(path))),
-                limit,
-                filters,
-            )
+            return self._searcher().similar(key(os.path.abspath(os.fspath(path))), limit, filters)
+
+    def _searcher(self) -> Searcher:
+        relevance = self.settings["min_relevance"]
+        return Searcher(self.store, self.query_embedder, min_relevance=relevance)
 
     def ensure_vector_index(self, background: bool = True) -> threading.Thread | None:
         """Build the ANN index once the index outgrows exact search (see Store thresholds).
@@ -497,13 +493,3 @@ def _why_rebuilt(exc: StoreError) -> str:
         if marker in text:
             return why
     return "it could not be read"
-
-
-def _included(path: str, root: str, exclusions: Exclusions) -> bool:
-    """Whether a single path passes the exclusions, checking every folder on its way down."""
-    relative = os.path.relpath(path, root).replace(os.sep, "/")
-    parts = relative.split("/")
-    for depth, name in enumerate(parts[:-1]):
-        if exclusions.skip_dir(name, "/".join(parts[: depth + 1])):
-            return False
-    return not exclusions.skip_file(parts[-1], relative)

@@ -69,6 +69,11 @@ LEVERS: list[tuple[str, str, dict[str, Any]]] = [
     ("feedback weight 0.5", "Rocchio beta 0.5", {"feedback_weight": 0.5}),
     ("feedback weight 1.0", "Rocchio beta 1.0", {"feedback_weight": 1.0}),
     (
+        "feedback list added",
+        "the moved query's list joins the vector list, not replaces it",
+        {"feedback_replaces": False},
+    ),
+    (
         "feedback searches again",
         "a second vector search with the moved query (+1 query)",
         {"feedback_search": True},
@@ -77,6 +82,16 @@ LEVERS: list[tuple[str, str, dict[str, Any]]] = [
         "keyword feedback 5 words",
         "5 distinctive words of the top 3 chunks, second BM25 search (+1 query)",
         {"feedback_terms": 5},
+    ),
+    (
+        "no look-up handling",
+        "short queries fed back and keyword hits unweighted",
+        {"lookup_words": 0},
+    ),
+    (
+        "coverage weights for all",
+        "every query's keyword hits weighted by relative coverage",
+        {"lookup_words": 1000},
     ),
     ("rank order only", "weak results stay where the fusion put them", {"strong_first": False}),
 ]
@@ -233,10 +248,13 @@ def main() -> None:
     levers = []
     if args.levers:
         base = modes["hybrid"]["ndcg10"]
+        per_base = modes["hybrid"]["per_query"]
         for name, what, changes in LEVERS:
             variant = dataclasses.replace(DEFAULT_RANKING, **changes)
             kept = all(getattr(DEFAULT_RANKING, k) == v for k, v in changes.items())
             result = evaluate(searcher(variant), collection, "hybrid")
+            vector = evaluate(searcher(variant), collection, "vector")
+            pairs = list(zip(result["per_query"], per_base, strict=True))
             levers.append(
                 {
                     "lever": name,
@@ -246,9 +264,17 @@ def main() -> None:
                     "ndcg10": result["ndcg10"],
                     "delta": round(result["ndcg10"] - base, 4),
                     "recall10": result["recall10"],
+                    "vector_ndcg10": vector["ndcg10"],
+                    "vector_delta": round(vector["ndcg10"] - modes["vector"]["ndcg10"], 4),
+                    "median_ms": result["median_ms"],
+                    "queries_better": sum(a > b + 1e-9 for a, b in pairs),
+                    "queries_worse": sum(a < b - 1e-9 for a, b in pairs),
                 }
             )
-            _note(f"lever {name}: {result['ndcg10']} ({result['ndcg10'] - base:+.4f})")
+            _note(
+                f"lever {name}: {result['ndcg10']} ({result['ndcg10'] - base:+.4f}), "
+                f"vector {vector['ndcg10']}"
+            )
     if args.calibration:
         import json
 

@@ -9,6 +9,7 @@ import json
 from typing import Any
 
 from tests.benchmarks.common import RESULTS_DIR
+from tests.benchmarks.report_quality import quality
 
 OUT = RESULTS_DIR.parent / "BENCHMARKS.md"
 
@@ -290,12 +291,17 @@ def _builds(data: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _quality(data: dict[str, Any]) -> list[str]:
+    return quality(data, _machine(data["machine"]))
+
+
 SECTIONS = {
     "embedding": _embedding,
     "builds": _builds,
     "indexing": _indexing,
     "idle": _idle,
     "search": _search,
+    "quality": _quality,
 }
 
 
