@@ -66,6 +66,10 @@ PARAPHRASE_SLOPE = 10.0
 #: Longest a word may tokenize to and still count as a word the model reads.
 WORD_TOKENS = 2
 
+#: The sampled vocabulary (distinct stems) at which an index is expected to hold half of an
+#: on-topic query's words; CACM's 2,000-chunk sample has about 6,000 stems (expected 0.95).
+VOCABULARY_HALF = 350
+
 #: Draws about ``n`` chunks uniformly from the index: (vectors, texts).
 SampleFn = Callable[[int], tuple[np.ndarray, list[str]]]
 #: Embeds texts as queries / as documents.
@@ -158,6 +162,8 @@ class Judge:
             df = background.doc_freq.get(terms.stem(word), 0)
             self.weights[terms.stem(word)] = math.log(1 + (size - df + 0.5) / (df + 0.5))
         self.known = {s for s in self.weights if s in background.doc_freq}
+        vocabulary = len(background.doc_freq)
+        self.expected_known = max(vocabulary / (vocabulary + VOCABULARY_HALF), 0.05)
         #: Set for a query made of the index's own text ("more like this").
         self.assume_known = False
         #: Whether the query reads as language to the model (see ``PARAPHRASE_LEVEL``).
@@ -201,10 +207,15 @@ class Judge:
         return sum(w for s, w in self.weights.items() if s in present) / total
 
     def known_share(self) -> float:
-        """The share of the query's content words the index contains at all."""
+        """The share of the query's content words the index contains at all, against the share
+        an index of this vocabulary can be expected to hold (capped at 1): a folder of a few
+        files lacks most words of any question, so a missing word says less there than in a
+        collection of thousands of documents."""
         if self.assume_known:
             return 1.0
-        return len(self.known) / len(self.weights) if self.weights else 0.0
+        if not self.weights:
+            return 0.0
+        return min(1.0, len(self.known) / len(self.weights) / self.expected_known)
 
     def relevance(self, similarity: float, text: str) -> float:
         standing = self.standing(similarity)

@@ -203,7 +203,7 @@ class Searcher:
                 weigh_by_coverage(rows, judge, ranking.relative_coverage)
             lists.append(rows)
             weights.append(ranking.keyword_weight if mode == "hybrid" else 1.0)
-        if boost is not None and ranking.phrase_boost:
+        if boost is not None and ranking.phrase_boost and mode == "hybrid":
             phrased = f"({where}) AND {boost}" if where else boost
             text = " ".join(keyword_words)
             lists.append(chunk_rows(self.store.keyword_search(text, candidates, phrased), judge))

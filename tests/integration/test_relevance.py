@@ -5,19 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
 from desktop_app.engine.service import Engine
-from tests.helpers.labelled import DOCUMENTS, write_documents
-
-
-@pytest.fixture
-def labelled(engine: Engine, tmp_path: Path) -> tuple[Engine, Path]:
-    root = tmp_path / "corpus"
-    write_documents(root)
-    engine.add_folders([root])
-    assert engine.index().indexed == len(DOCUMENTS)
-    return engine, root
 
 
 def index_texts(engine: Engine, root: Path, texts: dict[str, str]) -> None:

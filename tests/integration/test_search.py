@@ -12,16 +12,7 @@ import pytest
 from desktop_app.engine.query import Filters
 from desktop_app.engine.search import SearchError
 from desktop_app.engine.service import Engine
-from tests.helpers.labelled import DOCUMENTS, QUERIES, ndcg_at_10, write_documents
-
-
-@pytest.fixture
-def labelled(engine: Engine, tmp_path: Path) -> tuple[Engine, Path]:
-    root = tmp_path / "corpus"
-    write_documents(root)
-    engine.add_folders([root])
-    assert engine.index().indexed == len(DOCUMENTS)
-    return engine, root
+from tests.helpers.labelled import QUERIES, ndcg_at_10
 
 
 def mean_ndcg(engine: Engine, root: Path, mode: str) -> float:
