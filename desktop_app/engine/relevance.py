@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import math
 import threading
+import time
 import weakref
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
@@ -49,6 +50,8 @@ SAMPLE_SIZE = 2000
 MIN_OWN_BACKGROUND = 200
 #: Re-sample once the index has grown or shrunk by this share since the last sample.
 RESAMPLE_CHANGE = 0.25
+#: Seconds between looks at the index's size.
+CHECK_EVERY_S = 10.0
 #: Floor of the paraphrase gap (a model that maps everything to one point has none).
 MIN_GAP = 0.05
 #: Logistic coefficients, fitted on CACM (see the module docstring).
@@ -119,18 +122,27 @@ def make_background(
 
 
 class BackgroundCache:
-    """The background of one store, re-sampled only when the index changed size a lot."""
+    """The background of one store, re-sampled only when the index changed size a lot (its
+    size is looked up at most every ``CHECK_EVERY_S``: even a row count is a LanceDB query)."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._background: Background | None = None
+        self._checked = 0.0
 
-    def get(self, rows: int, sample: SampleFn, reference: Callable[[], Reference]) -> Background:
+    def get(
+        self, rows: Callable[[], int], sample: SampleFn, reference: Callable[[], Reference]
+    ) -> Background:
         with self._lock:
             current = self._background
-            if current is None or _changed(current.rows, rows):
+            now = time.monotonic()
+            if current is not None and now - self._checked < CHECK_EVERY_S:
+                return current
+            self._checked = now
+            count = rows()
+            if current is None or _changed(current.rows, count):
                 vectors, texts = sample(SAMPLE_SIZE)
-                current = make_background(vectors, texts, rows, reference())
+                current = make_background(vectors, texts, count, reference())
                 self._background = current
             return current
 
@@ -162,6 +174,8 @@ class Judge:
             df = background.doc_freq.get(terms.stem(word), 0)
             self.weights[terms.stem(word)] = math.log(1 + (size - df + 0.5) / (df + 0.5))
         self.known = {s for s in self.weights if s in background.doc_freq}
+        self._matcher = terms.StemMatcher(self.weights)
+        self._present: dict[str, set[str]] = {}
         vocabulary = len(background.doc_freq)
         self.expected_known = max(vocabulary / (vocabulary + VOCABULARY_HALF), 0.05)
         #: Set for a query made of the index's own text ("more like this").
@@ -184,7 +198,7 @@ class Judge:
         for text in texts:
             if not missing:
                 return
-            found = missing & terms.text_stems(text)
+            found = missing & self.present(text)
             self.known |= found
             missing -= found
 
@@ -203,8 +217,15 @@ class Judge:
         total = sum(self.weights.values())
         if total <= 0:
             return 0.0
-        present = terms.text_stems(text)
+        present = self.present(text)
         return sum(w for s, w in self.weights.items() if s in present) / total
+
+    def present(self, text: str) -> set[str]:
+        """The query's content stems found in ``text`` (remembered: a text is asked twice)."""
+        found = self._present.get(text)
+        if found is None:
+            found = self._present[text] = self._matcher.present(text)
+        return found
 
     def known_share(self) -> float:
         """The share of the query's content words the index contains at all, against the share
@@ -264,7 +285,7 @@ def background(store: Store, embedder: Embedder) -> Background:
     """The store's background for relevance (sampled once, re-sampled as the index grows)."""
     with _BACKGROUNDS_LOCK:
         cache = _BACKGROUNDS.setdefault(store, BackgroundCache())
-    return cache.get(store.count_chunks(), store.sample, lambda: reference(embedder))
+    return cache.get(store.count_chunks, store.sample, lambda: reference(embedder))
 
 
 def reference(embedder: Embedder) -> Reference:

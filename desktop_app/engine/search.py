@@ -19,7 +19,7 @@ does not wait behind an indexing batch.
 from __future__ import annotations
 
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -150,9 +150,12 @@ class Searcher:
             for hit in results:
                 hit.relevance = 1.0  # every hit meets the filters exactly
         else:
+            # The keyword search starts on a worker thread before the query is embedded here:
+            # LanceDB and llama.cpp release the GIL, so the two overlap instead of adding up.
+            keyword = self._keyword_search(parsed, where, limit, mode)
             judge = Judge(self.background(), self.embedder.embed_query(parsed.text), parsed.terms)
             judge.read_with(self.embedder.count_tokens)
-            results = self._ranked(parsed, judge, where, limit, mode, boost)
+            results = self._ranked(parsed, judge, where, limit, mode, boost, keyword)
             if not results and where != relaxed:
                 results = self._ranked(parsed, judge, relaxed, limit, mode, boost)
                 if results:
@@ -168,6 +171,16 @@ class Searcher:
         loose = terms.content_terms(parsed.loose_terms) if parsed.loose_terms else []
         return len(loose) <= self.ranking.phrase_filter_words
 
+    def _keyword_search(
+        self, parsed: ParsedQuery, where: str | None, limit: int, mode: str
+    ) -> Future[Any] | None:
+        """The BM25 search, started on a worker thread (``None`` in vector mode)."""
+        if mode == "vector":
+            return None
+        text = " ".join(keyword_terms(parsed.terms, self.ranking.drop_boilerplate))
+        candidates = max(MIN_CANDIDATES, limit * CANDIDATES_PER_RESULT)
+        return _EXECUTOR.submit(lambda: self.store.keyword_search(text, candidates, where))
+
     def _ranked(
         self,
         parsed: ParsedQuery,
@@ -176,19 +189,14 @@ class Searcher:
         limit: int,
         mode: str,
         boost: str | None = None,
+        keyword_future: Future[Any] | None = None,
     ) -> list[FileHit]:
         ranking = self.ranking
         candidates = max(MIN_CANDIDATES, limit * CANDIDATES_PER_RESULT)
         keyword_words = keyword_terms(parsed.terms, ranking.drop_boilerplate)
         lookup = len(terms.content_terms(parsed.terms)) <= ranking.lookup_words
-        # The keyword search runs on a worker thread while the vector search runs here:
-        # LanceDB releases the GIL, so the two overlap instead of adding up.
-        keyword_future = None
-        if mode != "vector":
-            text = " ".join(keyword_words)
-            keyword_future = _EXECUTOR.submit(
-                lambda: self.store.keyword_search(text, candidates, where)
-            )
+        if keyword_future is None:
+            keyword_future = self._keyword_search(parsed, where, limit, mode)
         lists: list[list[dict[str, Any]]] = []
         weights: list[float] = []
         if mode != "keyword":
@@ -260,7 +268,8 @@ class Searcher:
 
     def _judge_files(self, hits: list[FileHit], ranked: list[Ranked], judge: Judge) -> None:
         """Set each hit's relevance and ``weak``; strong files first when the ranking says so."""
-        relevance = file_relevance(ranked, judge)
+        shown = {hit.path for hit in hits}
+        relevance = file_relevance([e for e in ranked if e.row["path"] in shown], judge)
         for hit in hits:
             hit.relevance = round(relevance.get(hit.path, 0.0), 4)
             hit.weak = hit.relevance < self.min_relevance

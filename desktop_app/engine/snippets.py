@@ -28,26 +28,32 @@ class Highlighter:
 
     def __init__(self, words: Sequence[str], phrases: Sequence[str] = ()) -> None:
         content = [w for w in terms.content_terms(list(words)) if len(w) > 1 or w.isdigit()]
-        self.stems = terms.stems(content)
+        self.matcher = terms.StemMatcher(terms.stems(content))
+        self._ranges: dict[str, Ranges] = {}
         self.phrases = [
             [terms.stem(w) for w in terms.WORD.findall(p)] for p in phrases if terms.WORD.search(p)
         ]
 
     def ranges(self, text: str) -> Ranges:
-        """``(start, end)`` of every marked word or phrase in ``text``, in order."""
-        if not self.stems and not self.phrases:
-            return []
-        tokens = [(m.start(), m.end(), terms.stem(m.group())) for m in terms.words(text)]
+        """``(start, end)`` of every marked word or phrase in ``text``, in order (remembered:
+        a file's best chunk is both its snippet and its first passage)."""
+        known = self._ranges.get(text)
+        if known is None:
+            known = self._ranges[text] = self._find(text)
+        return list(known)
+
+    def _find(self, text: str) -> Ranges:
         marked: Ranges = []
-        covered = [False] * len(tokens)
-        for phrase in self.phrases:
-            size = len(phrase)
-            for i in range(len(tokens) - size + 1):
-                if all(tokens[i + j][2] == phrase[j] for j in range(size)):
-                    marked.append((tokens[i][0], tokens[i + size - 1][1]))
-                    covered[i : i + size] = [True] * size
-        for (start, end, word_stem), done in zip(tokens, covered, strict=True):
-            if not done and word_stem in self.stems:
+        if self.phrases:
+            tokens = [(m.start(), m.end(), terms.stem(m.group())) for m in terms.words(text)]
+            for phrase in self.phrases:
+                size = len(phrase)
+                for i in range(len(tokens) - size + 1):
+                    if all(tokens[i + j][2] == phrase[j] for j in range(size)):
+                        marked.append((tokens[i][0], tokens[i + size - 1][1]))
+        inside = sorted(marked)
+        for start, end, _ in self.matcher.matches(text):
+            if not any(a <= start and end <= b for a, b in inside):
                 marked.append((start, end))
         return sorted(marked)
 

@@ -69,3 +69,45 @@ def stems(terms: Iterable[str]) -> set[str]:
 def text_stems(text: str) -> set[str]:
     """Every stem that occurs in ``text``."""
     return {stem(m.group()) for m in WORD.finditer(text)}
+
+
+class StemMatcher:
+    """Finds the words of a text whose stem is one of a few wanted stems, quickly.
+
+    Stemming every word of every candidate chunk cost a search several milliseconds. A Snowball
+    English stem keeps all but at most the last letter of its word's beginning ("happi" from
+    "happy", "respons" from "responsible"), so one regex over the text finds the few words that
+    start like a wanted stem, and only those are stemmed. Text with non-ASCII letters (whose
+    accents the index folds away) takes the plain path of stemming every word.
+    """
+
+    def __init__(self, wanted: Iterable[str]) -> None:
+        self.wanted = set(wanted)
+        prefixes = sorted({s[: max(1, len(s) - 1)] for s in self.wanted}, key=len, reverse=True)
+        self._pattern = (
+            re.compile(r"(?<!\w)(?:" + "|".join(map(re.escape, prefixes)) + r")\w*", re.I)
+            if prefixes
+            else None
+        )
+
+    def matches(self, text: str) -> list[tuple[int, int, str]]:
+        """``(start, end, stem)`` of each word of ``text`` whose stem is wanted, in order."""
+        if self._pattern is None:
+            return []
+        found = self._pattern.finditer(text) if text.isascii() else WORD.finditer(text)
+        wanted = self.wanted
+        return [(m.start(), m.end(), s) for m in found if (s := stem(m.group())) in wanted]
+
+    def present(self, text: str) -> set[str]:
+        """The wanted stems that occur in ``text`` (the scan stops once all are seen)."""
+        if self._pattern is None:
+            return set()
+        seen: set[str] = set()
+        found = self._pattern.finditer(text) if text.isascii() else WORD.finditer(text)
+        for match in found:
+            word_stem = stem(match.group())
+            if word_stem in self.wanted:
+                seen.add(word_stem)
+                if len(seen) == len(self.wanted):
+                    break
+        return seen
