@@ -137,8 +137,9 @@ def feedback(
         if ranking.feedback_search:
             lists.append(search_vector(moved))
         else:
-            pool = {row["id"]: row for rows in lists for row in rows}
-            lists.append(sorted(pool.values(), key=lambda r: -float(r["vec"] @ moved)))
+            pool = list({row["id"]: row for rows in lists for row in rows}.values())
+            order = np.argsort(-(np.stack([row["vec"] for row in pool]) @ moved), kind="stable")
+            lists.append([pool[i] for i in order])
         weights.append(ranking.feedback_list_weight)
         if ranking.feedback_replaces:  # the moved query's list stands for the vector list
             lists[0], weights[0] = lists.pop(), weights.pop()

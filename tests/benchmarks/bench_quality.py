@@ -216,6 +216,62 @@ def calibration_rows(searcher: Any, collection: testsets.Collection) -> list[dic
     return out
 
 
+def title_lever(engine: Any, collection: testsets.Collection) -> dict[str, Any]:
+    """The title prepended to each chunk before embedding, measured outside the pipeline.
+
+    The pipeline embeds a chunk's text alone. Here every indexed chunk is embedded again by the
+    app's Embedder with the record's title in front ("title, blank line, chunk"), and vector
+    nDCG@10 is computed by exact search with the app's query embeddings (no feedback, so the
+    three rows compare the embeddings alone). A record's title is the first line of its text,
+    so only chunks after the first lack it in the index.
+    """
+    import numpy as np
+
+    from desktop_app.engine.query import parse_query
+    from desktop_app.engine.relevance import unit_rows
+    from desktop_app.engine.store import vectors_of
+
+    table = engine.store.chunks.to_arrow()
+    ids = [doc_id(p) for p in table.column("path").to_pylist()]
+    texts = table.column("text").to_pylist()
+    later = [i for i, c in enumerate(table.column("chunk_index").to_pylist()) if c > 0]
+    titled = [f"{collection.docs[d][0]}\n\n{t}" for d, t in zip(ids, texts, strict=True)]
+
+    def embed(batch: list[str]) -> np.ndarray:
+        parts = [
+            engine.index_embedder.embed_documents(batch[i : i + 32])
+            for i in range(0, len(batch), 32)
+        ]
+        return unit_rows(np.concatenate(parts))
+
+    as_indexed = unit_rows(vectors_of(table))
+    every = embed(titled)
+    after_first = as_indexed.copy()
+    after_first[later] = embed([titled[i] for i in later])
+
+    def ndcg(vectors: np.ndarray) -> float:
+        scores = []
+        for qid, gains in collection.qrels.items():
+            query = parse_query(collection.queries[qid]).text
+            sims = vectors @ unit_rows(engine.query_embedder.embed_query(query).reshape(1, -1))[0]
+            ranked: list[str] = []
+            for i in np.argsort(-sims):
+                if ids[i] not in ranked:
+                    ranked.append(ids[i])
+                if len(ranked) == 10:
+                    break
+            scores.append(testsets.ndcg_at(ranked, gains))
+        return round(statistics.mean(scores), 4)
+
+    return {
+        "chunks": len(ids),
+        "later_chunks": len(later),
+        "as_indexed": ndcg(as_indexed),
+        "title_on_every_chunk": ndcg(every),
+        "title_on_later_chunks": ndcg(after_first),
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--collection", type=Path, default=DEFAULT_COLLECTION)
@@ -275,6 +331,9 @@ def main() -> None:
                 f"lever {name}: {result['ndcg10']} ({result['ndcg10'] - base:+.4f}), "
                 f"vector {vector['ndcg10']}"
             )
+    titles = title_lever(engine, collection) if args.levers else {}
+    if titles:
+        _note(f"title lever: {titles}")
     if args.calibration:
         import json
 
@@ -294,6 +353,7 @@ def main() -> None:
             "min_relevance": min_relevance,
             "ranking": dataclasses.asdict(DEFAULT_RANKING),
             "levers": levers,
+            "title_lever": titles,
         },
     )
     if args.work is None:

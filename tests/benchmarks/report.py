@@ -291,6 +291,29 @@ def _builds(data: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _search_ab(data: dict[str, Any]) -> list[str]:
+    lines = [
+        "## Search latency against an earlier revision (interleaved)",
+        "",
+        f"Run: {_machine(data['machine'])}. `python -m tests.benchmarks.ab_search --against "
+        f"{data['against']}`: this checkout and revision {data['against']} each in their own "
+        "process over their own copy of bench_search's synthetic index (ANN built), queries "
+        "alternating between them, so both see the same noise; end-to-end hybrid query, 10 "
+        "results.",
+        "",
+        f"| chunks | {data['against']} p50 / p95 | this checkout p50 / p95 | median ratio "
+        "| queries |",
+        "|---|---|---|---|---|",
+    ]
+    for r in data["results"]:
+        lines.append(
+            f"| {r['chunks']:,} | {r['before']['p50_ms']} / {r['before']['p95_ms']} ms | "
+            f"{r['after']['p50_ms']} / {r['after']['p95_ms']} ms | {r['median_ratio']} | "
+            f"{r['queries']} |"
+        )
+    return lines
+
+
 def _quality(data: dict[str, Any]) -> list[str]:
     return quality(data, _machine(data["machine"]))
 
@@ -301,6 +324,7 @@ SECTIONS = {
     "indexing": _indexing,
     "idle": _idle,
     "search": _search,
+    "search_ab": _search_ab,
     "quality": _quality,
 }
 
