@@ -26,23 +26,30 @@ a question asked in other words). A hit below the ``min_relevance`` setting (0.5
 
 from __future__ import annotations
 
+import hashlib
+import logging
 import math
+import os
 import threading
 import time
 import weakref
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 
+from desktop_app import paths
 from desktop_app.engine import terms
 from desktop_app.engine.reference import PARAPHRASES
 
 if TYPE_CHECKING:
     from desktop_app.engine.embedder import Embedder
     from desktop_app.engine.store import Store
+
+log = logging.getLogger(__name__)
 
 #: Chunks drawn from the index as the background of every query.
 SAMPLE_SIZE = 2000
@@ -289,14 +296,37 @@ def background(store: Store, embedder: Embedder) -> Background:
 
 
 def reference(embedder: Embedder) -> Reference:
-    """The reference sentences embedded with this model (once per model and process)."""
+    """The reference sentences embedded with this model: once per model, kept in memory and
+    in the cache folder (embedding them takes about half a second, which the first search of
+    every session would otherwise pay)."""
     with _BACKGROUNDS_LOCK:
         found = _REFERENCES.get(embedder.model_id)
-    if found is None:
+    if found is not None:
+        return found
+    cached = _reference_file(embedder.model_id)
+    try:
+        with np.load(cached) as saved:
+            found = Reference(saved["passages"], float(saved["gap"]))
+    except (OSError, ValueError, KeyError):
         found = measure_reference(
             lambda texts: np.stack([embedder.embed_query(t) for t in texts]),
             embedder.embed_documents,
         )
-        with _BACKGROUNDS_LOCK:
-            _REFERENCES[embedder.model_id] = found
+        try:
+            paths.ensure_dir(cached.parent)
+            temporary = cached.with_suffix(".tmp.npz")
+            np.savez(temporary, passages=found.passages, gap=np.float64(found.gap))
+            os.replace(temporary, cached)
+        except OSError:
+            log.warning("could not cache the relevance reference in %s", cached.parent)
+    with _BACKGROUNDS_LOCK:
+        _REFERENCES[embedder.model_id] = found
     return found
+
+
+def _reference_file(model_id: str) -> Path:
+    """The cache file of one model's reference, named by the sentences' digest (an edit of
+    reference.py makes a new one)."""
+    digest = hashlib.sha256(repr(PARAPHRASES).encode("utf-8")).hexdigest()[:12]
+    safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in model_id)
+    return paths.cache_dir() / "relevance" / f"{safe}-{digest}.npz"

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from desktop_app.engine.service import Engine
 
 
@@ -133,3 +135,32 @@ def test_highlights_mark_the_words_that_matched(engine: Engine, tmp_path: Path) 
     assert marked == ["sea", "seas"]
     passage = hit.passages[0]
     assert [passage.text[a:b] for a, b in passage.highlights] == ["sea", "seas"]
+
+
+def test_the_reference_is_measured_once_per_model_and_cached(
+    labelled: tuple[Engine, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from desktop_app import paths
+    from desktop_app.engine import relevance
+
+    engine, _ = labelled
+    monkeypatch.setattr(relevance, "_REFERENCES", {})
+    engine.search("E7731")
+    (cached,) = (paths.cache_dir() / "relevance").glob("*.npz")
+    first = relevance._REFERENCES[engine.query_embedder.model_id]
+    assert 0.05 <= first.gap <= 1.0 and first.passages.shape[0] == 40
+
+    monkeypatch.setattr(relevance, "_REFERENCES", {})
+    measured: list[int] = []
+    monkeypatch.setattr(
+        relevance,
+        "measure_reference",
+        lambda *a: measured.append(1) or first,
+    )
+    assert relevance.reference(engine.query_embedder).gap == pytest.approx(first.gap)
+    assert measured == [], "read back from the cache file, not measured again"
+
+    cached.write_bytes(b"not a numpy file")
+    monkeypatch.setattr(relevance, "_REFERENCES", {})
+    assert relevance.reference(engine.query_embedder).gap == pytest.approx(first.gap)
+    assert measured == [1], "a damaged cache file is measured again"
