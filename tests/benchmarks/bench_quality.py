@@ -132,10 +132,6 @@ def build_index(collection: testsets.Collection, work: Path) -> tuple[Any, dict[
     }
 
 
-def doc_id(path: str) -> str:
-    return Path(path).stem
-
-
 def evaluate(searcher: Any, collection: testsets.Collection, mode: str) -> dict[str, Any]:
     """nDCG@10 and recall@10 over the judged queries, plus what was returned."""
     ndcgs, recalls, took, runs = [], [], [], {}
@@ -143,7 +139,7 @@ def evaluate(searcher: Any, collection: testsets.Collection, mode: str) -> dict[
         collection.qrels.items(), key=lambda kv: int(kv[0]) if kv[0].isdigit() else kv[0]
     ):
         response = searcher.search(collection.queries[qid], limit=10, mode=mode)
-        ranked = [doc_id(hit.path) for hit in response.results]
+        ranked = [collection.doc_of(hit.path) for hit in response.results]
         ndcgs.append(testsets.ndcg_at(ranked, gains))
         recalls.append(testsets.recall_at(ranked, gains))
         took.append(response.took_ms)
@@ -165,7 +161,7 @@ def weak_figures(
     found = strong = 0
     for qid, response in runs.items():
         for hit in response.results:
-            if doc_id(hit.path) in collection.qrels[qid]:
+            if collection.doc_of(hit.path) in collection.qrels[qid]:
                 found += 1
                 strong += not hit.weak
     out: dict[str, Any] = {
@@ -216,7 +212,7 @@ def calibration_rows(searcher: Any, collection: testsets.Collection) -> list[dic
                     "gap": round(float(sims.max()) - judge.mean, 3),
                     "scale": round(judge.scale, 3),
                     "coverage": round(judge.coverage(text), 3),
-                    "relevant": doc_id(hit.path) in gains,
+                    "relevant": collection.doc_of(hit.path) in gains,
                     "kind": "real"
                     if gains
                     else ("nonsense" if qid.startswith("n") else "off_topic"),
@@ -241,7 +237,7 @@ def title_lever(engine: Any, collection: testsets.Collection) -> dict[str, Any]:
     from desktop_app.engine.store import vectors_of
 
     table = engine.store.chunks.to_arrow()
-    ids = [doc_id(p) for p in table.column("path").to_pylist()]
+    ids = [collection.doc_of(p) for p in table.column("path").to_pylist()]
     texts = table.column("text").to_pylist()
     later = [i for i, c in enumerate(table.column("chunk_index").to_pylist()) if c > 0]
     titled = [f"{collection.docs[d][0]}\n\n{t}" for d, t in zip(ids, texts, strict=True)]

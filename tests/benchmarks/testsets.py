@@ -34,6 +34,18 @@ class Collection:
     #: query id -> {doc id: gain}; only judged queries appear
     qrels: dict[str, dict[str, int]]
 
+    def doc_of(self, path: str) -> str:
+        """The record id of a file written by :func:`write_documents`."""
+        stem = Path(path).stem
+        if not hasattr(self, "_by_stem"):
+            self._by_stem = {file_stem(d): d for d in self.docs}
+        return self._by_stem.get(stem, stem)
+
+
+def file_stem(doc_id: str) -> str:
+    """The file name (without ``.txt``) a record is written under: its id, made safe."""
+    return re.sub(r"[^\w.-]", "_", doc_id)
+
 
 def load(folder: Path) -> Collection:
     """The collection in ``folder``, in whichever layout it has."""
@@ -103,9 +115,8 @@ def write_documents(collection: Collection, folder: Path) -> int:
     """One ``.txt`` per record (title, blank line, text); returns how many were written."""
     folder.mkdir(parents=True, exist_ok=True)
     for doc_id, (title, text) in collection.docs.items():
-        safe = re.sub(r"[^\w.-]", "_", doc_id)
         body = f"{title}\n\n{text}\n" if text else f"{title}\n"
-        (folder / f"{safe}.txt").write_text(body, encoding="utf-8")
+        (folder / f"{file_stem(doc_id)}.txt").write_text(body, encoding="utf-8")
     return len(collection.docs)
 
 
