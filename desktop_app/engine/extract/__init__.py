@@ -5,15 +5,8 @@
 process with a time limit; the extractors bound size and memory themselves.
 """
 
-from desktop_app.engine.extract.base import (
-    REASONS,
-    Document,
-    ExtractionError,
-    Segment,
-    extract,
-    family_for,
-    supported_extensions,
-)
+from desktop_app.engine.extract.base import REASONS, Document, ExtractionError, Segment
+from desktop_app.engine.extract.dispatch import extract, family_for, supported_extensions
 
 __all__ = [
     "REASONS",

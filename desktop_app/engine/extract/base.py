@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
-from desktop_app.engine.extract.registry import SUPPORTED_EXTENSIONS, family_by_name
 from desktop_app.engine.pathnames import display, key
 
 log = logging.getLogger(__name__)
@@ -229,23 +228,6 @@ class DocumentBuilder:
                 Segment(current.start, self._length, current.page, current.section)
             )
         self._open = None
-
-
-def extract(path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Document:
-    """Extract the text of ``path``; raises ``ExtractionError`` with a reason from ``REASONS``."""
-    from desktop_app.engine.extract.dispatch import extract_file
-
-    return extract_file(path, Limits(max_bytes=max_bytes))
-
-
-def supported_extensions() -> frozenset[str]:
-    """Every extension (lower-case, with the dot) that maps to an extractor."""
-    return SUPPORTED_EXTENSIONS
-
-
-def family_for(path: Path) -> str | None:
-    """The ``file_type`` a path gets from its name alone, or None when the name says nothing."""
-    return family_by_name(path)
 
 
 def read_limited(path: Path, max_bytes: int) -> bytes:

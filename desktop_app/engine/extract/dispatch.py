@@ -21,9 +21,20 @@ from typing import Final
 
 from desktop_app.engine.extract import epub, html, mail, office, opendocument, pdf, rtf, text
 from desktop_app.engine.extract.archive import has_member, open_zip
-from desktop_app.engine.extract.base import Document, ExtractionError, Limits, fault
+from desktop_app.engine.extract.base import (
+    DEFAULT_MAX_BYTES,
+    Document,
+    ExtractionError,
+    Limits,
+    fault,
+)
 from desktop_app.engine.extract.encoding import SNIFF_BYTES, bom_encoding, looks_binary
-from desktop_app.engine.extract.registry import OOXML_FAMILIES, TEXT_FAMILIES, family_by_name
+from desktop_app.engine.extract.registry import (
+    OOXML_FAMILIES,
+    SUPPORTED_EXTENSIONS,
+    TEXT_FAMILIES,
+    family_by_name,
+)
 from desktop_app.engine.pathnames import display, key
 
 log = logging.getLogger(__name__)
@@ -176,3 +187,18 @@ def _regular_file_size(path: Path) -> int:
     if not os.access(path, os.R_OK):
         raise ExtractionError("unreadable", "permission denied")
     return info.st_size
+
+
+def extract(path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Document:
+    """Extract the text of ``path``; raises ``ExtractionError`` with a reason from ``REASONS``."""
+    return extract_file(path, Limits(max_bytes=max_bytes))
+
+
+def supported_extensions() -> frozenset[str]:
+    """Every extension (lower-case, with the dot) that maps to an extractor."""
+    return SUPPORTED_EXTENSIONS
+
+
+def family_for(path: Path) -> str | None:
+    """The ``file_type`` a path gets from its name alone, or None when the name says nothing."""
+    return family_by_name(path)
