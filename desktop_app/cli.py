@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from desktop_app import __version__, paths, qt_deps
+from desktop_app.engine.errors import UserFacingError
 from desktop_app.logs import setup_logging
 
 if TYPE_CHECKING:
@@ -28,8 +29,8 @@ log = logging.getLogger(__name__)
 PROG = "desktop-search"
 
 
-class UserError(Exception):
-    """A problem the user can fix; printed as one line, exit status 1."""
+class UserError(UserFacingError):
+    """A problem with the command line the user can fix; printed as one line, exit status 1."""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -166,18 +167,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     handler = handlers.get((args.command, sub)) or handlers[(args.command, None)]
     try:
         return handler(args)
-    except UserError as exc:
+    except UserFacingError as exc:
         print(f"{PROG}: error: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted", file=sys.stderr)
         return 130
     except Exception as exc:
-        from desktop_app.cli_index import user_error_types
-
-        if isinstance(exc, user_error_types()):
-            print(f"{PROG}: error: {exc}", file=sys.stderr)
-            return 1
         log.exception("unexpected failure")
         print(f"{PROG}: internal error: {exc} (details in {paths.log_file()})", file=sys.stderr)
         return 2

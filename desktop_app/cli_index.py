@@ -129,7 +129,7 @@ def _print_response(response: SearchResponse, as_json: bool) -> None:
 
 
 def cmd_search(args: argparse.Namespace) -> int:
-    from desktop_app.cli import UserError
+    from desktop_app.engine.errors import UserFacingError as UserError
 
     if (args.query is None) == (args.queries is None):
         raise UserError("give a QUERY or --queries FILE (one of the two)")
@@ -155,7 +155,7 @@ def cmd_search(args: argparse.Namespace) -> int:
 
 def filters_from_args(args: argparse.Namespace) -> Filters:
     """The filter flags (--ext, --type, --in, --after, --before) as engine filters."""
-    from desktop_app.cli import UserError
+    from desktop_app.engine.errors import UserFacingError as UserError
     from desktop_app.engine.query import Filters, QueryError, parse_date
 
     try:
@@ -255,7 +255,7 @@ def cmd_folders(args: argparse.Namespace) -> int:
 
 
 def cmd_watch(args: argparse.Namespace) -> int:
-    from desktop_app.cli import UserError
+    from desktop_app.engine.errors import UserFacingError as UserError
     from desktop_app.engine.watcher import FolderWatcher
 
     engine = open_engine()
@@ -291,16 +291,6 @@ def cmd_watch(args: argparse.Namespace) -> int:
     finally:
         engine.close()
     return 0
-
-
-def user_error_types() -> tuple[type[Exception], ...]:
-    """Exceptions that are the user's to fix: printed as one line, exit status 1."""
-    from desktop_app.engine.models import ModelError
-    from desktop_app.engine.search import SearchError
-    from desktop_app.engine.service import EngineError
-    from desktop_app.engine.store import StoreError
-
-    return (ModelError, StoreError, EngineError, SearchError)
 
 
 HANDLERS: dict[tuple[str, str | None], Any] = {

@@ -24,6 +24,7 @@ from typing import Any
 from desktop_app import paths
 from desktop_app.engine.convert import MAX_SEQ_LENGTH_KEY, ConversionError, convert_checkpoint
 from desktop_app.engine.download import DownloadError, ProgressCallback, download, sha256_file
+from desktop_app.engine.errors import UserFacingError
 from desktop_app.engine.gguf_meta import GGUFFormatError, read_header
 
 log = logging.getLogger(__name__)
@@ -50,7 +51,7 @@ EMBEDDING_ARCHITECTURES = frozenset(
 _POOLING_NAMES = {0: "none", 1: "mean", 2: "cls", 3: "last", 4: "rank"}
 
 
-class ModelError(Exception):
+class ModelError(UserFacingError):
     """A model cannot be used or installed; the message names the file and the reason."""
 
 

@@ -24,6 +24,7 @@ import os
 import re
 from dataclasses import dataclass, field
 
+from desktop_app.engine.errors import UserFacingError
 from desktop_app.engine.pathnames import key
 from desktop_app.engine.store import sql_string
 
@@ -34,7 +35,7 @@ _TOKEN = re.compile(r'"([^"]*)"|(\S+)')
 _WORD = re.compile(r"\w+", re.UNICODE)
 
 
-class QueryError(ValueError):
+class QueryError(UserFacingError, ValueError):
     """The query cannot be understood; the message says what to change."""
 
 

@@ -25,6 +25,7 @@ from typing import Any
 
 from desktop_app.engine import pathnames, terms
 from desktop_app.engine.embedder import Embedder
+from desktop_app.engine.errors import UserFacingError
 from desktop_app.engine.query import Filters, ParsedQuery, QueryError, parse_query, where_clause
 from desktop_app.engine.ranking import (
     DEFAULT_RANKING,
@@ -50,7 +51,7 @@ MAX_LIMIT = 1000
 _EXECUTOR = ThreadPoolExecutor(max_workers=2, thread_name_prefix="search")
 
 
-class SearchError(Exception):
+class SearchError(UserFacingError):
     """The query cannot be run; the message says why."""
 
 

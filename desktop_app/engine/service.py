@@ -19,6 +19,7 @@ from typing import Any
 
 from desktop_app import paths
 from desktop_app.engine.embedder import Embedder, query_threads
+from desktop_app.engine.errors import UserFacingError
 from desktop_app.engine.idle import IdleReleaser, release_free_memory, release_parts
 from desktop_app.engine.memory import (
     MB,
@@ -57,7 +58,7 @@ from desktop_app.settings import Settings
 log = logging.getLogger(__name__)
 
 
-class EngineError(Exception):
+class EngineError(UserFacingError):
     """A request the engine cannot carry out (bad folder, ...); the message says why."""
 
 

@@ -44,6 +44,7 @@ from typing import Any, cast
 
 import numpy as np
 
+from desktop_app.engine.errors import UserFacingError
 from desktop_app.engine.pathnames import display
 
 log = logging.getLogger(__name__)
@@ -103,7 +104,7 @@ STATUS_SKIPPED = "skipped"
 TRUNCATED = "truncated"
 
 
-class StoreError(Exception):
+class StoreError(UserFacingError):
     """The index cannot be opened or used as it is; the message says what to do."""
 
 

@@ -23,6 +23,8 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Signal
 
+from desktop_app.engine.errors import UserFacingError
+
 if TYPE_CHECKING:
     from desktop_app.engine.pipeline import Progress
     from desktop_app.engine.query import Filters
@@ -212,14 +214,12 @@ class EngineBridge(QObject):
             try:
                 self._run_job(kind, arg)
             except Exception as exc:
-                from desktop_app.cli_index import user_error_types
-
                 if self.engine is None:
                     if not _is_damage(exc):
                         log.exception("the engine could not start")
                     self.engine_failed.emit(str(exc))
                 else:
-                    if not isinstance(exc, user_error_types()):
+                    if not isinstance(exc, UserFacingError):
                         log.exception("%s failed", kind)
                     self.error.emit(str(exc))
                 self._report_damage(exc)  # after the message it completes
@@ -459,9 +459,7 @@ class EngineBridge(QObject):
                 else:
                     response = engine.search(text, mode=mode, filters=filters)
             except Exception as exc:
-                from desktop_app.cli_index import user_error_types
-
-                if not isinstance(exc, user_error_types()):
+                if not isinstance(exc, UserFacingError):
                     log.exception("search failed")
                 self._report_damage(exc)
                 self.search_failed.emit(request_id, str(exc))
