@@ -379,3 +379,79 @@ def is_included(path: str, root: str, exclusions: Exclusions) -> bool:
         if exclusions.skip_dir(name, "/".join(parts[: depth + 1])):
             return False
     return not exclusions.skip_file(parts[-1], relative)
+
+
+@dataclass(frozen=True)
+class ScanOptions:
+    """What decides which files a scan sees and which it refuses by size."""
+
+    exclusions: Exclusions
+    follow_symlinks: bool
+    max_bytes: int
+
+
+def plan_folders(
+    roots: Iterable[str],
+    manifest: Callable[[], dict[str, FileRecord]],
+    options: ScanOptions,
+    paused: Iterable[str] = (),
+) -> Plan:
+    """Walk the folders ``roots`` (keys; paused ones skipped) and diff against the manifest
+    (read after the walk, so a file indexed meanwhile is not planned twice)."""
+    skip = set(paused)
+    roots = [r for r in roots if r not in skip]
+    errors: list[tuple[str, str]] = []
+    files = walk(roots, options.exclusions, follow_symlinks=options.follow_symlinks, errors=errors)
+    # A folder that is missing (an unplugged drive) keeps its index: only folders that
+    # are there can tell which of their files were deleted.
+    present = [r for r in roots if os.path.isdir(os_path(r))]
+    plan = make_plan(
+        files,
+        manifest(),
+        lambda p: any(is_within(p, r) for r in present),
+        max_bytes=options.max_bytes,
+    )
+    plan.errors.extend(errors)
+    return plan
+
+
+def plan_changes(
+    changed: Iterable[str],
+    folders: Iterable[str],
+    manifest: Callable[[], dict[str, FileRecord]],
+    options: ScanOptions,
+    paused: Iterable[str] = (),
+) -> Plan:
+    """A plan for just these paths (keys of files or folders, present or gone), within the
+    indexed ``folders``: the watcher's. Changes under a paused folder wait for the catch-up
+    scan on resume; a folder that is gone as a whole keeps its index."""
+    roots, skip = list(folders), set(paused)
+    follow = options.follow_symlinks
+    scope: list[str] = []
+    files: dict[str, FileInfo] = {}
+    errors: list[tuple[str, str]] = []
+    for path in set(changed):
+        root = next((r for r in roots if is_within(path, r)), None)
+        if root is None or root in skip or not os.path.isdir(os_path(root)):
+            continue
+        scope.append(path)
+        where = os_path(path)
+        if os.path.isdir(where) and (follow or not os.path.islink(where)):
+            found = walk(
+                [path], options.exclusions, follow_symlinks=follow, errors=errors, base=root
+            )
+            for info in found:
+                if is_included(info.path, root, options.exclusions):
+                    files[info.path] = info
+        elif os.path.isfile(where) and is_included(path, root, options.exclusions):
+            single = stat_file(path)
+            if single is not None:
+                files[path] = single
+    plan = make_plan(
+        files.values(),
+        manifest(),
+        lambda p: any(is_within(p, s) for s in scope),
+        max_bytes=options.max_bytes,
+    )
+    plan.errors.extend(errors)
+    return plan

@@ -35,11 +35,10 @@ from desktop_app.engine.scanner import (
     Exclusions,
     FileInfo,
     Plan,
-    is_included,
+    ScanOptions,
     is_within,
-    make_plan,
-    stat_file,
-    walk,
+    plan_changes,
+    plan_folders,
 )
 from desktop_app.engine.search import Searcher, SearchResponse
 from desktop_app.engine.store import (
@@ -161,6 +160,13 @@ class Engine:
             self.settings["exclude_patterns"], skip_hidden=self.settings["skip_hidden"]
         )
 
+    def scan_options(self) -> ScanOptions:
+        return ScanOptions(
+            self.exclusions(),
+            self.settings["follow_symlinks"],
+            self.pipeline_config().max_bytes,
+        )
+
     # -- folders -----------------------------------------------------------------------------
 
     @property
@@ -213,65 +219,26 @@ class Engine:
 
     def plan(self, roots: Iterable[str] | None = None) -> Plan:
         """Walk ``roots`` (default: every folder) and diff against the manifest."""
-        paused = set(self.settings["paused_folders"])
         given = roots if roots is not None else self.folders
-        roots = [key(os.path.abspath(r)) for r in given]
-        roots = [r for r in roots if r not in paused]
-        errors: list[tuple[str, str]] = []
-        files = walk(
-            roots,
-            self.exclusions(),
-            follow_symlinks=self.settings["follow_symlinks"],
-            errors=errors,
+        return plan_folders(
+            [key(os.path.abspath(r)) for r in given],
+            self.store.manifest,
+            self.scan_options(),
+            self.settings["paused_folders"],
         )
-        # A folder that is missing (an unplugged drive) keeps its index: only folders that
-        # are there can tell which of their files were deleted.
-        present = [r for r in roots if os.path.isdir(os_path(r))]
-        plan = make_plan(
-            files,
-            self.store.manifest(),
-            lambda p: any(is_within(p, r) for r in present),
-            max_bytes=self.pipeline_config().max_bytes,
-        )
-        plan.errors.extend(errors)
-        return plan
 
     def plan_paths(self, changed: Iterable[str]) -> Plan:
         """A plan for just these paths (files or folders, present or gone): the watcher's.
 
         ``changed`` are OS paths as the watcher reports them (or keys: a key is its own key).
         """
-        roots = self.folders
-        exclusions = self.exclusions()
-        follow = self.settings["follow_symlinks"]
-        scope: list[str] = []
-        files: dict[str, FileInfo] = {}
-        errors: list[tuple[str, str]] = []
-        for path in {key(os.path.abspath(p)) for p in changed}:
-            root = next((r for r in roots if is_within(path, r)), None)
-            if root in self.settings["paused_folders"]:
-                continue  # paused: its changes wait for the catch-up scan on resume
-            if root is None or not os.path.isdir(os_path(root)):
-                continue  # outside the folders, or the whole folder is gone (keep its index)
-            scope.append(path)
-            where = os_path(path)
-            if os.path.isdir(where) and (follow or not os.path.islink(where)):
-                found = walk([path], exclusions, follow_symlinks=follow, errors=errors, base=root)
-                for info in found:
-                    if is_included(info.path, root, exclusions):
-                        files[info.path] = info
-            elif os.path.isfile(where) and is_included(path, root, exclusions):
-                single = stat_file(path)
-                if single is not None:
-                    files[path] = single
-        plan = make_plan(
-            files.values(),
-            self.store.manifest(),
-            lambda p: any(is_within(p, s) for s in scope),
-            max_bytes=self.pipeline_config().max_bytes,
+        return plan_changes(
+            {key(os.path.abspath(p)) for p in changed},
+            self.folders,
+            self.store.manifest,
+            self.scan_options(),
+            self.settings["paused_folders"],
         )
-        plan.errors.extend(errors)
-        return plan
 
     def run_plan(self, plan: Plan, progress: ProgressCallback | None = None) -> IndexSummary:
         """Carry out a plan; one run at a time (a second caller waits)."""
