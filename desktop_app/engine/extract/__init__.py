@@ -5,8 +5,40 @@
 process with a time limit; the extractors bound size and memory themselves.
 """
 
-from desktop_app.engine.extract.base import REASONS, Document, ExtractionError, Segment
-from desktop_app.engine.extract.dispatch import extract, family_for, supported_extensions
+from pathlib import Path
+
+from desktop_app.engine.extract.base import (
+    DEFAULT_MAX_BYTES,
+    REASONS,
+    Document,
+    ExtractionError,
+    Segment,
+)
+from desktop_app.engine.extract.registry import SUPPORTED_EXTENSIONS, family_by_name
+
+
+def extract(path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Document:
+    """Extract the text of ``path``; raises ``ExtractionError`` with a reason from ``REASONS``.
+
+    The extractors are imported on the first call, in the process that extracts (the
+    extraction workers), never merely because the engine imported this package: the app's
+    own process stays free of the parsers' modules.
+    """
+    from desktop_app.engine.extract.base import Limits
+    from desktop_app.engine.extract.dispatch import extract_file
+
+    return extract_file(path, Limits(max_bytes=max_bytes))
+
+
+def supported_extensions() -> frozenset[str]:
+    """Every extension (lower-case, with the dot) that maps to an extractor."""
+    return SUPPORTED_EXTENSIONS
+
+
+def family_for(path: Path) -> str | None:
+    """The ``file_type`` a path gets from its name alone, or None when the name says nothing."""
+    return family_by_name(path)
+
 
 __all__ = [
     "REASONS",

@@ -22,7 +22,6 @@ from typing import Final
 from desktop_app.engine.extract import epub, html, mail, office, opendocument, pdf, rtf, text
 from desktop_app.engine.extract.archive import has_member, open_zip
 from desktop_app.engine.extract.base import (
-    DEFAULT_MAX_BYTES,
     Document,
     ExtractionError,
     Limits,
@@ -31,7 +30,6 @@ from desktop_app.engine.extract.base import (
 from desktop_app.engine.extract.encoding import SNIFF_BYTES, bom_encoding, looks_binary
 from desktop_app.engine.extract.registry import (
     OOXML_FAMILIES,
-    SUPPORTED_EXTENSIONS,
     TEXT_FAMILIES,
     family_by_name,
 )
@@ -187,18 +185,3 @@ def _regular_file_size(path: Path) -> int:
     if not os.access(path, os.R_OK):
         raise ExtractionError("unreadable", "permission denied")
     return info.st_size
-
-
-def extract(path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Document:
-    """Extract the text of ``path``; raises ``ExtractionError`` with a reason from ``REASONS``."""
-    return extract_file(path, Limits(max_bytes=max_bytes))
-
-
-def supported_extensions() -> frozenset[str]:
-    """Every extension (lower-case, with the dot) that maps to an extractor."""
-    return SUPPORTED_EXTENSIONS
-
-
-def family_for(path: Path) -> str | None:
-    """The ``file_type`` a path gets from its name alone, or None when the name says nothing."""
-    return family_by_name(path)
