@@ -650,12 +650,6 @@ class Store:
         with self._reading():
             return query.select(RANKED_COLUMNS).to_arrow()
 
-    def chunks_by_id(self, ids: Sequence[str]) -> Any:
-        """The rows (with vectors) of these chunk ids, in no particular order."""
-        query = self.chunks.search().where(sql_in("id", ids)).select(RANKED_COLUMNS)
-        with self._reading():
-            return query.limit(None).to_arrow()
-
     def sample(self, size: int) -> tuple[np.ndarray, list[str]]:
         """About ``size`` chunks drawn uniformly (vectors, texts): the index's own background.
 
