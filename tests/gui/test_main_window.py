@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,21 @@ from desktop_app.ui.main_window import MainWindow
 from tests.gui.conftest import WAIT_MS, index_docs, search
 from tests.helpers.fakes import GB, MB, FakePsutil
 
+IndexFolder = Callable[[dict[str, str | bytes]], Path]
+
+
+@pytest.fixture
+def index_folder(
+    qtbot: QtBot, window: MainWindow, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> IndexFolder:
+    """Writes files into ``tmp_path / "docs"``, adds that folder through the folder picker
+    and waits for its indexing; returns the folder."""
+
+    def index(files: dict[str, str | bytes]) -> Path:
+        return index_docs(qtbot, window, tmp_path / "docs", files, monkeypatch)
+
+    return index
+
 
 def test_first_run_explains_what_to_do(qtbot: QtBot, window: MainWindow) -> None:
     qtbot.waitUntil(lambda: "No folders yet" in window.message.text(), timeout=WAIT_MS)
@@ -26,19 +42,15 @@ def test_first_run_explains_what_to_do(qtbot: QtBot, window: MainWindow) -> None
 
 
 def test_add_folder_search_and_open(
-    qtbot: QtBot, window: MainWindow, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    qtbot: QtBot, window: MainWindow, monkeypatch: pytest.MonkeyPatch, index_folder: IndexFolder
 ) -> None:
     progress: list[object] = []
     window.bridge.progress.connect(progress.append)
-    docs = index_docs(
-        qtbot,
-        window,
-        tmp_path / "docs",
+    docs = index_folder(
         {
             "boats.txt": "Sailing boats need a steady wind and a good keel.\n",
             "bread.md": "# Bread\n\nKnead the dough and let it rise.\n",
-        },
-        monkeypatch,
+        }
     )
     assert progress and window.folders.folders == [str(docs)]
 
@@ -60,28 +72,22 @@ def test_add_folder_search_and_open(
 
 
 def test_new_file_appears_without_user_action(
-    qtbot: QtBot, window: MainWindow, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    qtbot: QtBot, window: MainWindow, index_folder: IndexFolder
 ) -> None:
-    docs = index_docs(
-        qtbot, window, tmp_path / "docs", {"a.txt": "An unrelated note about tea.\n"}, monkeypatch
-    )
+    docs = index_folder({"a.txt": "An unrelated note about tea.\n"})
     with qtbot.waitSignal(window.bridge.index_finished, timeout=WAIT_MS):
         (docs / "volcano.txt").write_text("The volcano erupted and lava reached the sea.\n")
     assert search(qtbot, window, "lava flowing into the ocean")[0] == str(docs / "volcano.txt")
 
 
 def test_remove_folder_and_problems(
-    qtbot: QtBot, window: MainWindow, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    qtbot: QtBot, window: MainWindow, index_folder: IndexFolder
 ) -> None:
-    docs = index_docs(
-        qtbot,
-        window,
-        tmp_path / "docs",
+    docs = index_folder(
         {
             "owls.txt": "Owls hunt at night and see in the dark.\n",
             "broken.pdf": b"%PDF-1.4 this is not really a pdf",
-        },
-        monkeypatch,
+        }
     )
     qtbot.waitUntil(lambda: window.problems.table.rowCount() == 1, timeout=WAIT_MS)
     assert window.problems.table.item(0, 0).text() == str(docs / "broken.pdf")
@@ -134,15 +140,9 @@ def test_settings_dialog_is_built_from_declarations(qtbot: QtBot, window: MainWi
 
 
 def test_folder_pause_and_resume(
-    qtbot: QtBot, window: MainWindow, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    qtbot: QtBot, window: MainWindow, index_folder: IndexFolder
 ) -> None:
-    docs = index_docs(
-        qtbot,
-        window,
-        tmp_path / "docs",
-        {"a.txt": "Notes about lighthouses and the sea.\n"},
-        monkeypatch,
-    )
+    docs = index_folder({"a.txt": "Notes about lighthouses and the sea.\n"})
     window.folders.list.setCurrentRow(0)
     with qtbot.waitSignal(window.bridge.status_changed, timeout=WAIT_MS):
         window.folders.pause_button.click()

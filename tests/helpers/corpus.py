@@ -252,17 +252,17 @@ def make_bad_files(root: Path) -> dict[Path, str]:
     add("garbled.pdf", b"%PDF-1.7\n" + rng.randbytes(4000), "corrupt")
     add("encrypted.pdf", encrypted_pdf_bytes(), "encrypted")
     add("scanned.pdf", textless_pdf_bytes(), "no_text")
-    add("junk.docx", _zip({"word/document.xml": b"\x00junk<<<", "x": b"y"}), "corrupt")
+    add("junk.docx", zip_of({"word/document.xml": b"\x00junk<<<", "x": b"y"}), "corrupt")
     add("notazip.xlsx", rng.randbytes(3000), "corrupt")
     add(
         "broken.epub",
-        _zip({"mimetype": b"application/epub+zip", "a.xhtml": b"<p>x</p>"}),
+        zip_of({"mimetype": b"application/epub+zip", "a.xhtml": b"<p>x</p>"}),
         "corrupt",
     )
-    add("broken.odt", _zip({"mimetype": b"application/vnd.oasis.opendocument.text"}), "corrupt")
+    add("broken.odt", zip_of({"mimetype": b"application/vnd.oasis.opendocument.text"}), "corrupt")
     add("random.txt", rng.randbytes(4096), "unsupported")
     add("blob.bin", bytes(range(256)) * 8, "unsupported")
-    add("archive.zip", _zip({"readme.txt": b"hello"}), "unsupported")
+    add("archive.zip", zip_of({"readme.txt": b"hello"}), "unsupported")
     add("empty.txt", b"", "no_text")
     add("blank.md", b"  \n\n\t \r\n", "no_text")
     add("locked.docx", bytes.fromhex("D0CF11E0A1B11AE1") + rng.randbytes(2000), "encrypted")
@@ -283,7 +283,7 @@ def _locked_odt(ciphertext: bytes) -> bytes:
         b' manifest:initialisation-vector="AA=="/></manifest:encryption-data>'
         b"</manifest:file-entry></manifest:manifest>"
     )
-    return _zip(
+    return zip_of(
         {
             "mimetype": b"application/vnd.oasis.opendocument.text",
             "META-INF/manifest.xml": manifest,
@@ -302,7 +302,7 @@ def declared_bomb(declared: int = 0xF000_0000) -> bytes:
         "[Content_Types].xml": b"<Types/>",
         "word/document.xml": b"<w:document>" + b" " * 100_000 + b"</w:document>",
     }
-    return patch_declared_sizes(_zip(members), declared)
+    return patch_declared_sizes(zip_of(members), declared)
 
 
 def patch_declared_sizes(data: bytes, declared: int) -> bytes:
@@ -329,7 +329,8 @@ def real_bomb(uncompressed: int, member_name: str = "word/document.xml") -> byte
     return buffer.getvalue()
 
 
-def _zip(members: dict[str, bytes]) -> bytes:
+def zip_of(members: dict[str, bytes]) -> bytes:
+    """A zip (deflated) holding ``members``, name -> content."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         for name, data in members.items():

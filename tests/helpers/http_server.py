@@ -8,6 +8,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from desktop_app.engine.models import ModelSpec
 
 
 @dataclass
@@ -20,11 +24,33 @@ class Payload:
     ranges_seen: list[str | None] = field(default_factory=list)
 
 
+class QuietHandler(BaseHTTPRequestHandler):
+    """A request handler that logs nothing (the test output stays readable)."""
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@contextmanager
+def running(handler: type[BaseHTTPRequestHandler]) -> Iterator[str]:
+    """Serve with ``handler`` on a free loopback port in a thread; yields the base URL
+    (``http://127.0.0.1:<port>``). The server is shut down and closed on exit."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
 @contextmanager
 def serve(payload: Payload) -> Iterator[str]:
     """Run the server in a thread; yields the URL of the payload."""
 
-    class Handler(BaseHTTPRequestHandler):
+    class Handler(QuietHandler):
         def do_GET(self) -> None:
             header = self.headers.get("Range")
             payload.ranges_seen.append(header)
@@ -51,36 +77,31 @@ def serve(payload: Payload) -> Iterator[str]:
                 return
             self.wfile.write(body)
 
-        def log_message(self, format: str, *args: object) -> None:
-            pass
+    with running(Handler) as base:
+        yield f"{base}/model.gguf"
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/model.gguf"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
+
+def pinned_spec(model_id: str, url: str, body: bytes, description: str = "test model") -> ModelSpec:
+    """A catalogue entry for ``body`` at ``url``, pinned to its size and sha256."""
+    import hashlib
+
+    from desktop_app.engine.models import ModelSpec
+
+    return ModelSpec(
+        model_id,
+        f"{model_id}.gguf",
+        32,
+        48,
+        "mean",
+        description,
+        url=url,
+        size=len(body),
+        sha256=hashlib.sha256(body).hexdigest(),
+    )
 
 
 @contextmanager
 def served_catalogue_model(model_id: str, body: bytes) -> Iterator[object]:
     """Serve ``body`` locally and yield a catalogue entry pointing at it (pinned sha256)."""
-    import hashlib
-
-    from desktop_app.engine.models import ModelSpec
-
     with serve(Payload(body)) as url:
-        yield ModelSpec(
-            model_id,
-            f"{model_id}.gguf",
-            32,
-            48,
-            "mean",
-            "test model",
-            url=url,
-            size=len(body),
-            sha256=hashlib.sha256(body).hexdigest(),
-        )
+        yield pinned_spec(model_id, url, body)

@@ -425,6 +425,36 @@ def lost_files(before: dict[str, FileRecord], after: IndexState, root: Path) -> 
     return lost
 
 
+@dataclass
+class Restarts:
+    """The index opened afresh after interrupted runs and checked, counted for the figures
+    (each count taken before its check, so a failing check's figures say what it saw)."""
+
+    rolled_forward: int = 0
+    rolled_back: int = 0
+    clean: int = 0
+    duplicates: int = 0
+    lost: int = 0
+
+    def check(
+        self, home: Path, model: InstalledModel, root: Path, before: IndexState, what: object
+    ) -> IndexState:
+        """Open the index (finishing or dropping a half-done batch from its journal), then:
+        doctor clean, no duplicate chunks, no file lost that was indexed ``before``. ``what``
+        names the interrupted run in a failure."""
+        after = read_state(home, model, root)
+        self.rolled_forward += after.recovered == "rolled forward"
+        self.rolled_back += after.recovered == "rolled back"
+        assert after.doctor_problems == [], (what, after.doctor_problems[:5])
+        self.clean += 1
+        self.duplicates += count_duplicates(after)
+        assert_no_duplicates(after)
+        lost = lost_files(before.manifest, after, root)
+        self.lost += len(lost)
+        assert not lost, (what, lost[:5])
+        return after
+
+
 def committed_current(state: IndexState, files: Sequence[Path]) -> int:
     """Files whose committed manifest row matches their content now: a resumed run must leave
     exactly these alone."""
@@ -580,20 +610,35 @@ class _Hooks:
             hooks.durations["embed"] = took / max(1, len(texts))
             return vectors
 
-        def committing(original: Callable[..., Any], table: Any, *args: Any, **kw: Any) -> Any:
+        def timed(
+            label: str,
+            event: str,
+            original: Callable[..., Any],
+            table: Any,
+            /,
+            *args: Any,
+            **kw: Any,
+        ) -> Any:
+            """``original`` on ``table``, logged as ``<label>-start``/``-end`` with its time;
+            on the chunks table it counts as ``event``, and a kill armed there lands inside
+            it (at the latest when it returns). Its time is the next expected duration."""
             name = table.name
-            hooks.log(f"commit-start {name}")
-            armed = name == "chunks" and hooks.arm("commit", hooks.durations["commit"])
+            hooks.log(f"{label}-start {name}")
+            armed = name == "chunks" and hooks.arm(event, hooks.durations[event])
             started = time.monotonic()
             result = original(table, *args, **kw)
             took = time.monotonic() - started
             if armed:
                 hooks.deadline()
-            hooks.log(f"commit-end {name} {took:.4f}")
+            hooks.log(f"{label}-end {name} {took:.4f}")
             if name == "chunks":
-                hooks.durations["commit"] = took
-                if hooks.arm("commit-end"):  # between the two commits: at once, no timer
-                    hooks.deadline()
+                hooks.durations[event] = took
+            return result
+
+        def committing(original: Callable[..., Any], table: Any, *args: Any, **kw: Any) -> Any:
+            result = timed("commit", "commit", original, table, *args, **kw)
+            if table.name == "chunks" and hooks.arm("commit-end"):
+                hooks.deadline()  # between the two commits: at once, no timer
             return result
 
         def merge_hook(table: Any, *args: Any, **kw: Any) -> Any:
@@ -603,18 +648,7 @@ class _Hooks:
             return committing(delete, table, *args, **kw)
 
         def optimize_hook(table: Any, *args: Any, **kw: Any) -> Any:
-            name = table.name
-            hooks.log(f"optimize-start {name}")
-            armed = name == "chunks" and hooks.arm("compaction", hooks.durations["compaction"])
-            started = time.monotonic()
-            result = optimize(table, *args, **kw)
-            took = time.monotonic() - started
-            if armed:
-                hooks.deadline()
-            hooks.log(f"optimize-end {name} {took:.4f}")
-            if name == "chunks":
-                hooks.durations["compaction"] = took
-            return result
+            return timed("optimize", "compaction", optimize, table, *args, **kw)
 
         ExtractPool._collect = collect_hook  # type: ignore[method-assign,assignment]
         Embedder.embed_documents = embed_hook  # type: ignore[method-assign,assignment]
@@ -639,11 +673,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         durations[name] = float(seconds)
 
     from desktop_app import cli
-    from desktop_app.engine import store
+    from desktop_app.engine.store import facade
 
     # Smaller batches and more frequent compaction than the app's defaults (see COMMIT_FILES),
     # set here whatever the app's defaults become: guaranteed_events counts with them.
-    store.OPTIMIZE_EVERY_COMMITS = OPTIMIZE_EVERY
+    facade.OPTIMIZE_EVERY_COMMITS = OPTIMIZE_EVERY  # the module whose Store reads it
     config = Engine.pipeline_config
 
     def pipeline_config(engine: Engine) -> Any:

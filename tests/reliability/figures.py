@@ -32,3 +32,20 @@ def record(name: str, title: str, summary: str, figures: dict[str, Any]) -> Path
     }
     path.write_text(json.dumps(payload, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     return path
+
+
+class Sheet:
+    """One figures file that several tests (or parameters) of a module add to."""
+
+    def __init__(self, name: str, title: str, summary: str) -> None:
+        self.name, self.title, self.summary = name, title, summary
+        self.figures: dict[str, Any] = {}
+
+    def add(self, figures: dict[str, Any]) -> None:
+        """Merge ``figures`` with what the other tests added, and record them all."""
+        self.figures.update(figures)
+        record(self.name, self.title, self.summary, dict(self.figures))
+
+    def count(self, name: str, n: int = 1) -> None:
+        """Add ``n`` to a figure that several tests (or parameters) contribute to."""
+        self.add({name: self.figures.get(name, 0) + n})

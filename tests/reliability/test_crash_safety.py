@@ -50,11 +50,7 @@ class Tally:
     kills: int = 0
     landed: Counter[str] = field(default_factory=Counter)
     at_deadline: int = 0
-    rolled_forward: int = 0
-    rolled_back: int = 0
-    clean_restarts: int = 0
-    duplicates: int = 0
-    lost: int = 0
+    restarts: ch.Restarts = field(default_factory=ch.Restarts)
     resumed_without_reembedding: int = 0
     orphan_workers: int = 0
     seconds: float = 0.0
@@ -122,16 +118,7 @@ class CrashRun:
         tally.landed[where] += 1
         tally.at_deadline += ch.at_deadline(run.events)
 
-        after = ch.read_state(self.home, self.model, self.root)
-        tally.rolled_forward += after.recovered == "rolled forward"
-        tally.rolled_back += after.recovered == "rolled back"
-        assert after.doctor_problems == [], (phase, after.doctor_problems[:5])
-        tally.clean_restarts += 1
-        tally.duplicates += ch.count_duplicates(after)
-        ch.assert_no_duplicates(after)
-        lost = ch.lost_files(before.manifest, after, self.root)
-        tally.lost += len(lost)
-        assert not lost, lost[:5]
+        after = tally.restarts.check(self.home, self.model, self.root, before, (phase, nth))
         # Resume: the next run's plan leaves exactly the committed files alone...
         done = ch.committed_current(after, self.files)
         assert after.plan_unchanged == done
@@ -178,7 +165,7 @@ def test_sigkill_inside_commits_and_compaction_then_resume(
     assert tally.kills == len(schedule)
     # The kill between the two commits leaves chunks without their manifest rows: opening
     # the index must have finished that batch from the journal.
-    assert tally.rolled_forward >= 1
+    assert tally.restarts.rolled_forward >= 1
     for where in ("between commits", "commit", "compaction"):
         assert tally.landed[where] >= 1, tally.landed
     assert tally.orphan_workers == 0
@@ -221,7 +208,7 @@ def test_twenty_sigkills_at_random_points(tmp_path: Path, default_model: Install
         run.kill_round(phase, run.rng.uniform(*delays[phase]))
     tally = run.tally
     assert tally.kills == len(triggers) == 20, tally
-    assert tally.clean_restarts == 20 and tally.lost == 0 and tally.orphan_workers == 0
+    assert tally.restarts.clean == 20 and tally.restarts.lost == 0 and tally.orphan_workers == 0
     # The kills must really have spread over the phases, or the test proves less than it says.
     for where in ("embedding", "commit", "compaction", "between commits"):
         assert tally.landed[where] >= 1, tally.landed
@@ -253,11 +240,11 @@ def test_twenty_sigkills_at_random_points(tmp_path: Path, default_model: Install
             "kills inside a LanceDB commit": tally.landed["commit"],
             "kills between a batch's two commits": tally.landed["between commits"],
             "kills inside a compaction": tally.landed["compaction"],
-            "batches finished from the journal on restart": tally.rolled_forward,
-            "batches dropped (nothing had landed)": tally.rolled_back,
-            "restarts with doctor clean": tally.clean_restarts,
-            "duplicate chunks": tally.duplicates,
-            "indexed files lost": tally.lost,
+            "batches finished from the journal on restart": tally.restarts.rolled_forward,
+            "batches dropped (nothing had landed)": tally.restarts.rolled_back,
+            "restarts with doctor clean": tally.restarts.clean,
+            "duplicate chunks": tally.restarts.duplicates,
+            "indexed files lost": tally.restarts.lost,
             "killed runs that re-embedded nothing already stored": (
                 tally.resumed_without_reembedding
             ),

@@ -122,8 +122,8 @@ class FullDiskRun:
         ch.prepare_home(self.home)
         first = self.index()
         assert first.returncode == 0, first.stderr[-2000:]
-        self.failures = self.fitted = self.clean_after = self.rolled_forward = 0
-        self.lost = self.duplicates = self.resumed = 0
+        self.failures = self.fitted = self.resumed = 0
+        self.restarts = ch.Restarts()
         #: Which write ran out of space ("record the next write", "write 12 files", ...).
         self.failed_writes: Counter[str] = Counter()
         self.message = ""
@@ -166,15 +166,7 @@ class FullDiskRun:
         assert status.returncode == 0, status.stderr[-2000:]  # still readable while full
         assert json.loads(status.stdout)["files"]["indexed"] >= len(before.manifest)
         filler.unlink()
-        after = ch.read_state(self.home, self.model, self.root)
-        self.rolled_forward += after.recovered == "rolled forward"
-        assert after.doctor_problems == [], after.doctor_problems[:5]
-        self.clean_after += 1
-        self.duplicates += ch.count_duplicates(after)
-        ch.assert_no_duplicates(after)
-        lost = ch.lost_files(before.manifest, after, self.root)
-        self.lost += len(lost)
-        assert not lost, lost[:5]
+        self.restarts.check(self.home, self.model, self.root, before, f"{leave} bytes free")
         if result.returncode != 0:
             self.finish()
             self.resumed += 1
@@ -243,11 +235,11 @@ def test_disk_full_at_many_levels_then_resume(
             "runs on a nearly full disk": len(levels),
             "runs stopped by 'disk full'": run.failures,
             "runs that fitted": run.fitted,
-            "batches finished from the journal once space returned": run.rolled_forward,
-            "index consistent after (doctor clean)": run.clean_after,
+            "batches finished from the journal once space returned": run.restarts.rolled_forward,
+            "index consistent after (doctor clean)": run.restarts.clean,
             "stopped runs resumed and finished once space returned": run.resumed,
-            "indexed files lost": run.lost,
-            "duplicate chunks": run.duplicates,
+            "indexed files lost": run.restarts.lost,
+            "duplicate chunks": run.restarts.duplicates,
             **{f"failed write: {what}": n for what, n in sorted(run.failed_writes.items())},
             "message": run.message.replace(str(small_disk), "<disk>"),
             "files in the end (all indexed, doctor clean)": len(run.files),

@@ -350,6 +350,10 @@ mutations = st.fixed_dictionaries(
 randoms = st.tuples(
     st.sampled_from(EXTENSIONS), st.sampled_from(MAGICS), st.binary(min_size=0, max_size=4096)
 )
+RandomCase = tuple[str, bytes, bytes]
+"""One of ``randoms``: an extension, magic bytes and a body."""
+Seed = tuple[str, bytes]
+"""A corpus file's name and bytes."""
 
 
 def _fuzz_mutations(fuzzer: Fuzzer, name: str, data: bytes, case: dict[str, Any]) -> None:
@@ -361,7 +365,7 @@ def _fuzz_mutations(fuzzer: Fuzzer, name: str, data: bytes, case: dict[str, Any]
     fuzzer.check(suffix or name, suffix or "", mutated)
 
 
-def _fuzz_random(fuzzer: Fuzzer, case: tuple[str, bytes, bytes]) -> None:
+def _fuzz_random(fuzzer: Fuzzer, case: RandomCase) -> None:
     suffix, magic, body = case
     fuzzer.check(f"random{suffix or ' (none)'}", suffix, magic + body)
 
@@ -380,48 +384,44 @@ SOAK = settings(
 )
 
 
-@pytest.mark.parametrize("name", SEED_NAMES)
+@pytest.fixture(params=SEED_NAMES)
+def seed(request: pytest.FixtureRequest, seeds: dict[str, bytes]) -> Seed:
+    """One corpus file, name and bytes: each is a test of its own."""
+    return request.param, seeds[request.param]
+
+
+@pytest.fixture
+def fuzzer(request: pytest.FixtureRequest, fuzz_pool: ExtractPool, fuzz_dir: Path) -> Fuzzer:
+    """Checks inputs through the module's pool; counts them in the soak tally under a soak
+    test, else in the fast one."""
+    run = "soak" if request.node.get_closest_marker("soak") else "fast"
+    return Fuzzer(fuzz_pool, fuzz_dir, TALLIES[run])
+
+
 @FAST
 @given(case=mutations)
-def test_fuzz_mutated_documents(
-    name: str,
-    case: dict[str, Any],
-    fuzz_pool: ExtractPool,
-    seeds: dict[str, bytes],
-    fuzz_dir: Path,
-) -> None:
-    _fuzz_mutations(Fuzzer(fuzz_pool, fuzz_dir, TALLIES["fast"]), name, seeds[name], case)
+def test_fuzz_mutated_documents(seed: Seed, case: dict[str, Any], fuzzer: Fuzzer) -> None:
+    _fuzz_mutations(fuzzer, *seed, case)
 
 
 @settings(FAST, max_examples=50)
 @given(case=randoms)
-def test_fuzz_random_bytes_under_each_extension(
-    case: tuple[str, bytes, bytes], fuzz_pool: ExtractPool, fuzz_dir: Path
-) -> None:
-    _fuzz_random(Fuzzer(fuzz_pool, fuzz_dir, TALLIES["fast"]), case)
+def test_fuzz_random_bytes_under_each_extension(case: RandomCase, fuzzer: Fuzzer) -> None:
+    _fuzz_random(fuzzer, case)
 
 
 @pytest.mark.soak
-@pytest.mark.parametrize("name", SEED_NAMES)
 @SOAK
 @given(case=mutations)
-def test_fuzz_mutated_documents_soak(
-    name: str,
-    case: dict[str, Any],
-    fuzz_pool: ExtractPool,
-    seeds: dict[str, bytes],
-    fuzz_dir: Path,
-) -> None:
-    _fuzz_mutations(Fuzzer(fuzz_pool, fuzz_dir, TALLIES["soak"]), name, seeds[name], case)
+def test_fuzz_mutated_documents_soak(seed: Seed, case: dict[str, Any], fuzzer: Fuzzer) -> None:
+    _fuzz_mutations(fuzzer, *seed, case)
 
 
 @pytest.mark.soak
 @settings(SOAK, max_examples=600)
 @given(case=randoms)
-def test_fuzz_random_bytes_soak(
-    case: tuple[str, bytes, bytes], fuzz_pool: ExtractPool, fuzz_dir: Path
-) -> None:
-    _fuzz_random(Fuzzer(fuzz_pool, fuzz_dir, TALLIES["soak"]), case)
+def test_fuzz_random_bytes_soak(case: RandomCase, fuzzer: Fuzzer) -> None:
+    _fuzz_random(fuzzer, case)
 
 
 # -- fixed cases: zip bombs ------------------------------------------------------------------

@@ -41,11 +41,10 @@ from desktop_app.engine.store import STATUS_INDEXED
 from desktop_app.engine.watcher import MAX_PENDING, FolderWatcher
 from desktop_app.settings import Settings
 from tests.benchmarks import corpus10k
-from tests.reliability.figures import record
+from tests.reliability.figures import Sheet
 
 REPO = Path(__file__).resolve().parents[2]
 
-_FIGURES: dict[str, Any] = {}
 TITLE = "Load"
 SUMMARY = (
     "Searches typed continuously (hybrid, vector and keyword, with filters and phrases) while "
@@ -55,12 +54,7 @@ SUMMARY = (
     "changed path must reach the change sets, and after the plans run the manifest must equal "
     "the files on disk (paths, size, mtime, sha256)."
 )
-
-
-def _record(figures: dict[str, Any]) -> None:
-    """Merge this test's figures with the other load test's, so one file holds both."""
-    _FIGURES.update(figures)
-    record("load", TITLE, SUMMARY, dict(_FIGURES))
+FIGURES = Sheet("load", TITLE, SUMMARY)
 
 
 @pytest.fixture
@@ -207,13 +201,13 @@ def search_during_build(engine: Engine, root: Path, files: int) -> dict[str, Any
 @pytest.mark.slow
 def test_search_while_indexing(engine: Engine, tmp_path: Path) -> None:
     """A few hundred files: the same code path as the soak, in make test."""
-    _record(search_during_build(engine, tmp_path / "corpus", files=200))
+    FIGURES.add(search_during_build(engine, tmp_path / "corpus", files=200))
 
 
 @pytest.mark.soak
 def test_search_while_indexing_10k(engine: Engine, tmp_path: Path) -> None:
     """The issue's size: 10,000 mixed files, searched throughout their indexing."""
-    _record(search_during_build(engine, tmp_path / "corpus", files=10_000))
+    FIGURES.add(search_during_build(engine, tmp_path / "corpus", files=10_000))
 
 
 # -- b. a storm of file events under the watcher ---------------------------------------------
@@ -543,13 +537,13 @@ def test_watcher_storm(engine: Engine, tmp_path: Path, mix: StormMix, max_pendin
     """20,000 operations, mostly short-lived files (cheap to index afterwards), under a low
     bound; and a smaller storm under a high one, where nothing may arrive by collapsing."""
     figures = watcher_storm(engine, tmp_path / "watched", mix, max_pending)
-    _record(figures)
+    FIGURES.add(figures)
 
 
 @pytest.mark.soak
 def test_watcher_storm_20k(engine: Engine, tmp_path: Path) -> None:
     """The issue's storm with real content to index afterwards, at the default bound."""
-    _record(watcher_storm(engine, tmp_path / "watched", SOAK_STORM, MAX_PENDING))
+    FIGURES.add(watcher_storm(engine, tmp_path / "watched", SOAK_STORM, MAX_PENDING))
 
 
 def test_dirty_set_collapses_at_the_bound(tmp_path: Path) -> None:

@@ -32,11 +32,9 @@ import stat
 import subprocess
 import sys
 import textwrap
-import threading
 import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -47,14 +45,20 @@ from desktop_app.engine import models
 from desktop_app.engine.download import DownloadRefused, download
 from desktop_app.engine.models import InstalledModel, ModelError
 from desktop_app.settings import Settings
-from tests.helpers.http_server import Payload, serve, served_catalogue_model
-from tests.reliability.figures import record
+from tests.helpers.http_server import (
+    Payload,
+    QuietHandler,
+    pinned_spec,
+    running,
+    serve,
+    served_catalogue_model,
+)
+from tests.reliability.figures import Sheet
 
 REPO = Path(__file__).resolve().parents[2]
 PACKAGE = REPO / "desktop_app"
 CLI_TIMEOUT_S = 900
 
-_FIGURES: dict[str, Any] = {}
 TITLE = "Safety"
 SUMMARY = (
     "The real CLI indexes and searches documents of every main format in a subprocess whose "
@@ -64,17 +68,7 @@ SUMMARY = (
     "DEBUG level. Folder and file modes, the source's ways of running programs, and the "
     "download rules are checked directly."
 )
-
-
-def _record(figures: dict[str, Any]) -> None:
-    """Merge this test's figures with the others', so one file holds them all."""
-    _FIGURES.update(figures)
-    record("safety", TITLE, SUMMARY, dict(_FIGURES))
-
-
-def _count(name: str, n: int = 1) -> None:
-    """Add ``n`` to a figure that several tests (or parameters) contribute to."""
-    _record({name: _FIGURES.get(name, 0) + n})
+FIGURES = Sheet("safety", TITLE, SUMMARY)
 
 
 # -- the audited CLI run (shared by the network, log and folder checks) ----------------------
@@ -436,7 +430,7 @@ def test_no_network_while_indexing_and_searching(cli_run: CliRun) -> None:
             "no network: processes and threads traced by strace": len(audit.strace_pids),
             "no network: INET sockets seen by strace (besides the probes)": len(audit.strace_inet),
         }
-    _record(
+    FIGURES.add(
         {
             "no network: CLI runs (index + 3 searches)": len(cli_run.outputs),
             "no network: processes audited (app, forkserver/tracker, workers)": (
@@ -525,7 +519,7 @@ def test_the_network_audit_catches_inet_sockets(tmp_path: Path) -> None:
     if strace_log is not None:
         strace_pids = {int(line.split()[0]) for line in audit.strace_inet}
         assert {main_pid, child_pid} <= strace_pids, audit.strace_inet
-    _record(
+    FIGURES.add(
         {
             "positive control: INET sockets caught by the hook (main + forkserver worker)": len(
                 audit.inet
@@ -582,7 +576,7 @@ def test_logs_never_contain_document_text(cli_run: CliRun) -> None:
     leaked_err = [w for w in cli_run.words if w in lowered_err]
     assert leaked == [], [line for line in lines if any(w in line.lower() for w in leaked)]
     assert leaked_err == [], stderr[-2000:]
-    _record(
+    FIGURES.add(
         {
             "logs: log files checked": len(log_files),
             "logs: log lines checked (DEBUG level)": len(lines),
@@ -615,7 +609,7 @@ def test_cli_creates_private_folders_and_files(cli_run: CliRun) -> None:
     files = [paths.settings_file(), *paths.log_dir().iterdir()]
     file_modes = {p.name: _mode(p) for p in files}
     assert all(mode & 0o077 == 0 for mode in file_modes.values()), file_modes
-    _record(
+    FIGURES.add(
         {
             "folders: created by the CLI (umask 022), all 0700": len(modes),
             "folders: settings and log files, none readable by others": ", ".join(
@@ -682,7 +676,7 @@ def test_user_folders_are_private(
         assert all(_mode(p) == 0o600 for p in logs), [oct(_mode(p)) for p in logs]
     finally:
         os.umask(previous)
-    _record({f"folders: checked at umask {umask:03o}, all 0700": len(modes)})
+    FIGURES.add({f"folders: checked at umask {umask:03o}, all 0700": len(modes)})
 
 
 # -- running programs and opening files: only where listed -----------------------------------
@@ -807,7 +801,7 @@ def test_no_shell_and_programs_started_only_where_listed() -> None:
     assert scan.violations == [], "\n".join(scan.violations)
     assert scan.allowed_seen == set(ALLOWED_CALLS), "the list names a call that is gone"
     assert scan.open_url_args == ["QUrl.fromLocalFile"]  # files only, never a web address
-    _record(
+    FIGURES.add(
         {
             "source: Python files scanned": scan.files,
             "source: shell=True / os.system / os.popen / eval / exec": len(scan.violations),
@@ -878,17 +872,7 @@ class _NoNetwork:
 
 
 def _spec_with(url: str, body: bytes = b"x") -> models.ModelSpec:
-    return models.ModelSpec(
-        "pinned-test",
-        "pinned-test.gguf",
-        32,
-        48,
-        "mean",
-        "test",
-        url=url,
-        size=len(body),
-        sha256=hashlib.sha256(body).hexdigest(),
-    )
+    return pinned_spec("pinned-test", url, body, "test")
 
 
 def _left_in_models() -> list[str]:
@@ -915,7 +899,7 @@ def test_catalogue_download_over_plain_http_is_refused_before_connecting(
         models.download_model(spec.id)
     assert network.attempts == []
     assert _left_in_models() == []
-    _count("downloads: plain-http catalogue URLs refused before connecting")
+    FIGURES.count("downloads: plain-http catalogue URLs refused before connecting")
 
 
 def test_download_without_a_sha256_pin_is_refused_before_connecting(
@@ -935,7 +919,7 @@ def test_download_without_a_sha256_pin_is_refused_before_connecting(
             models.download_model(unpinned.id)
     assert payload.ranges_seen == []  # the server never saw a request
     assert list(target.iterdir()) == [] and _left_in_models() == []
-    _count("downloads: unpinned downloads refused before connecting", 4)
+    FIGURES.count("downloads: unpinned downloads refused before connecting", 4)
 
 
 def test_catalogue_download_with_a_wrong_sha256_leaves_no_file(
@@ -954,7 +938,7 @@ def test_catalogue_download_with_a_wrong_sha256_leaves_no_file(
     assert _left_in_models() == []
     with pytest.raises(ModelError, match="not installed"):
         models.find_model(wrong.id)
-    _count("downloads: wrong sha256 refused, files left behind 0")
+    FIGURES.count("downloads: wrong sha256 refused, files left behind 0")
 
 
 @pytest.fixture
@@ -963,7 +947,7 @@ def redirecting_server() -> Iterator[tuple[str, list[str]]]:
     seen: list[str] = []
     body = b"redirected weights"
 
-    class Handler(BaseHTTPRequestHandler):
+    class Handler(QuietHandler):
         def do_GET(self) -> None:
             seen.append(self.path)
             if self.path == "/file":
@@ -981,18 +965,8 @@ def redirecting_server() -> Iterator[tuple[str, list[str]]]:
             self.send_header("Content-Length", "0")
             self.end_headers()
 
-        def log_message(self, format: str, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}", seen
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
+    with running(Handler) as base:
+        yield base, seen
 
 
 def test_a_redirect_to_plain_http_is_refused(
@@ -1013,4 +987,4 @@ def test_a_redirect_to_plain_http_is_refused(
     assert list(target.iterdir()) == []
     dest = download(f"{base}/good", target / "m.gguf", sha256=pin)
     assert dest.read_bytes() == body
-    _count("downloads: redirects to plain http refused")
+    FIGURES.count("downloads: redirects to plain http refused")

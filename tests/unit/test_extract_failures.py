@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
-import io
 import os
 import pickle
 import time
 import tracemalloc
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from desktop_app.engine.extract import REASONS, ExtractionError, extract
-from tests.helpers.corpus import make_bad_files, patch_declared_sizes, real_bomb
+from tests.helpers.corpus import make_bad_files, patch_declared_sizes, real_bomb, zip_of
+
+
+def _failure(path: Path, **kwargs: Any) -> ExtractionError:
+    """The ExtractionError that extracting ``path`` raises (the test fails if it raises none)."""
+    with pytest.raises(ExtractionError) as caught:
+        extract(path, **kwargs)
+    return caught.value
 
 
 @pytest.fixture(scope="module")
@@ -51,18 +58,15 @@ def test_bad_file_list_is_complete(bad_files: dict[Path, str]) -> None:
 @pytest.mark.parametrize("name", BAD_NAMES)
 def test_bad_file_fails_with_its_reason(name: str, bad_files: dict[Path, str]) -> None:
     path = next(p for p in bad_files if p.name == name)
-    with pytest.raises(ExtractionError) as caught:
-        extract(path)
-    assert caught.value.reason == bad_files[path], str(caught.value)
-    assert caught.value.message
+    error = _failure(path)
+    assert error.reason == bad_files[path], str(error)
+    assert error.message
 
 
 def test_file_over_max_bytes_is_too_large_before_reading(tmp_path: Path) -> None:
     path = tmp_path / "big.txt"
     path.write_text("word " * 1000)
-    with pytest.raises(ExtractionError) as caught:
-        extract(path, max_bytes=1000)
-    assert caught.value.reason == "too_large"
+    assert _failure(path, max_bytes=1000).reason == "too_large"
     assert extract(path, max_bytes=10_000).text.startswith("word word")
 
 
@@ -72,10 +76,9 @@ def test_real_zip_bomb_is_refused_before_inflating(tmp_path: Path) -> None:
     max_bytes = 200_000  # unpacked limit: 20 x 200 KB = 4 MB
     assert path.stat().st_size < max_bytes  # so it is the unzip check, not the size check
     started = time.perf_counter()
-    with pytest.raises(ExtractionError) as caught:
-        extract(path, max_bytes=max_bytes)
-    assert caught.value.reason == "too_large"
-    assert "unpacks to" in caught.value.message
+    error = _failure(path, max_bytes=max_bytes)
+    assert error.reason == "too_large"
+    assert "unpacks to" in error.message
     assert time.perf_counter() - started < 1.0
 
 
@@ -97,28 +100,23 @@ def test_member_lying_about_its_size_is_corrupt_with_bounded_memory(
     path.write_bytes(patch_declared_sizes(real_bomb(32 << 20, member), 1000))
     tracemalloc.start()
     try:
-        with pytest.raises(ExtractionError) as caught:
-            extract(path)
+        error = _failure(path)
         peak = tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
-    assert caught.value.reason == "corrupt"
+    assert error.reason == "corrupt"
     assert peak < 8 << 20
 
 
 def test_directory_is_unreadable(tmp_path: Path) -> None:
-    with pytest.raises(ExtractionError) as caught:
-        extract(tmp_path)
-    assert caught.value.reason == "unreadable"
+    assert _failure(tmp_path).reason == "unreadable"
 
 
 def test_vanished_file_is_unreadable(tmp_path: Path) -> None:
     path = tmp_path / "gone.txt"
     path.write_text("here for a moment")
     path.unlink()
-    with pytest.raises(ExtractionError) as caught:
-        extract(path)
-    assert caught.value.reason == "unreadable"
+    assert _failure(path).reason == "unreadable"
 
 
 def test_permission_denied_is_unreadable_unless_root(tmp_path: Path) -> None:
@@ -129,9 +127,7 @@ def test_permission_denied_is_unreadable_unless_root(tmp_path: Path) -> None:
         if os.access(path, os.R_OK):  # root (as in CI containers) reads anyway
             assert extract(path).text == "private words"
         else:
-            with pytest.raises(ExtractionError) as caught:
-                extract(path)
-            assert caught.value.reason == "unreadable"
+            assert _failure(path).reason == "unreadable"
     finally:
         path.chmod(0o600)
 
@@ -144,11 +140,9 @@ def test_entity_expansion_is_refused(tmp_path: Path) -> None:
         b"<lolz>&lol3;</lolz>"
     )
     path = tmp_path / "laughs.odt"
-    path.write_bytes(_zip({"mimetype": b"application/vnd.oasis.opendocument.text",
-                           "content.xml": laughs}))  # fmt: skip
-    with pytest.raises(ExtractionError) as caught:
-        extract(path)
-    assert caught.value.reason == "corrupt"
+    path.write_bytes(zip_of({"mimetype": b"application/vnd.oasis.opendocument.text",
+                             "content.xml": laughs}))  # fmt: skip
+    assert _failure(path).reason == "corrupt"
 
 
 def test_drm_epub_is_encrypted(tmp_path: Path) -> None:
@@ -170,7 +164,7 @@ def test_drm_epub_is_encrypted(tmp_path: Path) -> None:
     )
     path = tmp_path / "drm.epub"
     path.write_bytes(
-        _zip(
+        zip_of(
             {
                 "mimetype": b"application/epub+zip",
                 "META-INF/container.xml": container,
@@ -180,9 +174,7 @@ def test_drm_epub_is_encrypted(tmp_path: Path) -> None:
             }
         )
     )
-    with pytest.raises(ExtractionError) as caught:
-        extract(path)
-    assert caught.value.reason == "encrypted"
+    assert _failure(path).reason == "encrypted"
 
 
 def test_deeply_nested_document_does_not_crash(tmp_path: Path) -> None:
@@ -197,7 +189,7 @@ def test_deeply_nested_document_does_not_crash(tmp_path: Path) -> None:
         + b"</text:p></office:text></office:body></office:document-content>"
     )
     path = tmp_path / "deep.odt"
-    path.write_bytes(_zip({"content.xml": content}))
+    path.write_bytes(zip_of({"content.xml": content}))
     assert extract(path).text == "deep words"
 
 
@@ -214,14 +206,6 @@ def test_extraction_error_reasons_are_checked_and_pickle() -> None:
     error = pickle.loads(pickle.dumps(ExtractionError("encrypted", "needs a password")))
     assert (error.reason, error.message) == ("encrypted", "needs a password")
     assert str(error) == "encrypted: needs a password"
-
-
-def _zip(members: dict[str, bytes]) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for name, data in members.items():
-            archive.writestr(name, data)
-    return buffer.getvalue()
 
 
 SECRET = b"Quarterly salary of Jane Doe 88123"
@@ -269,9 +253,8 @@ def test_failure_messages_describe_the_fault_without_document_content(
     tmp_path: Path, member: str, edit: bytes | None, says: str
 ) -> None:
     path = _docx_variant(tmp_path, "broken.docx", member, edit)
-    with pytest.raises(ExtractionError) as caught:
-        extract(path)
-    assert caught.value.reason == "corrupt"
-    assert says in caught.value.message
+    error = _failure(path)
+    assert error.reason == "corrupt"
+    assert says in error.message
     for word in (b"Quarterly", b"salary", b"Jane", b"88123"):
-        assert word.decode() not in caught.value.message, caught.value.message
+        assert word.decode() not in error.message, error.message
