@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from desktop_app.engine.pathnames import display, key, os_path
-from desktop_app.engine.store import STATUS_INDEXED, FileRecord
+from desktop_app.engine.records import STATUS_INDEXED, FileRecord
 
 log = logging.getLogger(__name__)
 
@@ -204,6 +204,7 @@ class Exclusions:
 
 
 def is_within(path: str, root: str) -> bool:
+    """``path`` is ``root`` or below it (by path text: the watcher and the planner agree)."""
     root = root.rstrip(os.sep) or os.sep
     return path == root or path.startswith(root + os.sep) or root == os.sep
 

@@ -28,6 +28,8 @@ import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from desktop_app.engine.scanner import is_within
+
 log = logging.getLogger(__name__)
 
 ChangeHandler = Callable[[set[str]], None]
@@ -54,12 +56,6 @@ class _OverflowListener(logging.Handler):
     def emit(self, record: logging.LogRecord) -> None:
         if "overflow" in record.getMessage().lower():
             self._watcher.events_lost()
-
-
-def is_within(path: str, root: str) -> bool:
-    """``path`` is ``root`` or below it (scanner's rule; not imported: scanner pulls numpy)."""
-    root = root.rstrip(os.sep) or os.sep
-    return path == root or path.startswith(root + os.sep) or root == os.sep
 
 
 class _Collector:

@@ -23,11 +23,18 @@ from pathlib import Path
 
 import numpy as np
 
-from desktop_app.engine import store as store_module
 from desktop_app.engine.embedder import Embedder, query_threads
 from desktop_app.engine.models import find_model
 from desktop_app.engine.search import Searcher
-from desktop_app.engine.store import STATUS_INDEXED, ChunkData, FileRecord, FileUpdate, Store
+from desktop_app.engine.store import (
+    STATUS_INDEXED,
+    ChunkData,
+    FileRecord,
+    FileUpdate,
+    Store,
+    chunk_id,
+)
+from desktop_app.engine.store.indexes import ANN_THRESHOLD_ROWS
 from tests.benchmarks.common import RESULTS_DIR, clustered_vectors, percentiles, write_result
 
 WORDS = (
@@ -90,7 +97,7 @@ def build(root: Path, n: int) -> tuple[Store, np.ndarray]:
 
 def row_id(row: int) -> str:
     """The chunk id ``build`` gave the ``row``-th vector."""
-    return store_module.chunk_id(file_path(row // CHUNKS_PER_FILE), row % CHUNKS_PER_FILE)
+    return chunk_id(file_path(row // CHUNKS_PER_FILE), row % CHUNKS_PER_FILE)
 
 
 def file_path(number: int) -> str:
@@ -131,7 +138,7 @@ def bench_size(n: int, embedder: Embedder, repeats: int) -> dict[str, object]:
             "vector_exact": percentiles(exact_vector),
             "numpy_bruteforce": percentiles(brute),
         }
-        if n >= store_module.ANN_THRESHOLD_ROWS:
+        if n >= ANN_THRESHOLD_ROWS:
             t0 = time.perf_counter()
             store.build_vector_index()
             result["ann_build_s"] = round(time.perf_counter() - t0, 1)

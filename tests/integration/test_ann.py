@@ -7,8 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from desktop_app.engine import store as store_module
 from desktop_app.engine.store import STATUS_INDEXED, ChunkData, FileRecord, FileUpdate, Store
+from desktop_app.engine.store import indexes as indexes_module
 
 DIM = 32
 
@@ -35,7 +35,7 @@ def fill(store: Store, vectors: np.ndarray, prefix: str) -> None:
 def test_index_built_above_threshold_and_new_rows_still_found(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(store_module, "ANN_THRESHOLD_ROWS", 2000)
+    monkeypatch.setattr(indexes_module, "ANN_THRESHOLD_ROWS", 2000)
     store = Store(str(tmp_path / "i"), "m", DIM)
     base = clustered(3000, seed=1)
     fill(store, base[:1500], "a")
@@ -65,7 +65,7 @@ def test_index_built_above_threshold_and_new_rows_still_found(
 def test_index_of_another_metric_is_dropped(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(store_module, "ANN_THRESHOLD_ROWS", 1000)
+    monkeypatch.setattr(indexes_module, "ANN_THRESHOLD_ROWS", 1000)
     store = Store(str(tmp_path / "i"), "m", DIM)
     fill(store, clustered(1200, seed=4), "a")
     store.build_vector_index()

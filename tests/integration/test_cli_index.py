@@ -138,7 +138,7 @@ def test_index_that_crosses_the_exact_search_threshold_exits_cleanly(
 ) -> None:
     """Only big folders reach the foreground ANN build at the end of ``index``; it used to
     exit 2 ("cannot join thread before it is started") after committing everything."""
-    from desktop_app.engine.store import ANN_THRESHOLD_ROWS
+    from desktop_app.engine.store.indexes import ANN_THRESHOLD_ROWS
 
     root = tmp_path / "many"
     root.mkdir()

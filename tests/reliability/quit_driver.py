@@ -369,9 +369,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
     if args.scenario == "ann":
-        from desktop_app.engine import store
+        from desktop_app.engine.store import indexes
 
-        store.ANN_THRESHOLD_ROWS = 1  # any index is "large": the build starts after the run
+        indexes.ANN_THRESHOLD_ROWS = 1  # any index is "large": the build starts after the run
     app = QApplication(sys.argv[:1])  # run_gui takes this instance over
     driver = Driver(app, args.scenario, args.seed, args.folder)
     QTimer.singleShot(0, driver.attach)  # armed before run_gui's own timer that starts the bridge
