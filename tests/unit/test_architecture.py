@@ -100,7 +100,7 @@ def cycles(edges: dict[str, set[str]]) -> list[list[str]]:
 def test_the_reader_sees_function_level_imports_and_finds_a_cycle() -> None:
     edges = graph()
     assert "desktop_app.engine.store" in edges["desktop_app.engine.search"]
-    assert "desktop_app.ui.app" in edges["desktop_app.cli"], "a deferred import counts"
+    assert "desktop_app.ui.app" in edges["desktop_app.cli.entry"], "a deferred import counts"
     assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
 
 
@@ -109,8 +109,19 @@ def test_no_import_cycle_in_the_package() -> None:
 
 
 def test_the_engine_imports_no_front_end() -> None:
-    front_ends = ("desktop_app.ui", "desktop_app.cli", "desktop_app.cli_index")
+    front_ends = ("desktop_app.ui", "desktop_app.cli")
     for name, targets in graph().items():
         if name.startswith("desktop_app.engine"):
             wrong = sorted(t for t in targets if t.startswith(front_ends))
             assert wrong == [], f"{name} imports {wrong}"
+
+
+def test_cli_command_modules_import_neither_the_entry_point_nor_each_other() -> None:
+    """The entry point gathers the commands' handlers; a command reaches only output and below."""
+    edges = graph()
+    commands = [name for name in edges if name.startswith("desktop_app.cli.")]
+    commands = [name for name in commands if name.endswith("_commands")]
+    assert len(commands) >= 4, commands
+    for name in commands:
+        cli_targets = {t for t in edges[name] if t.startswith("desktop_app.cli")}
+        assert cli_targets <= {"desktop_app.cli.output"}, f"{name} imports {sorted(cli_targets)}"
