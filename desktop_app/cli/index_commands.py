@@ -1,18 +1,23 @@
 """The commands that build and keep the index: index, doctor, folders, watch.
 
-Each drives an :class:`~desktop_app.engine.service.Engine`, the same object the GUI drives.
+Each drives an :class:`~desktop_app.engine.service.Engine`, the same object the GUI drives;
+``watch`` runs it through :class:`~desktop_app.engine.runner.EngineRunner`, as the window does.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import queue
 import sys
-import threading
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from desktop_app.cli.output import ProgressPrinter, print_summary
 from desktop_app.engine.errors import UserFacingError
+
+if TYPE_CHECKING:
+    from desktop_app.engine.events import EngineEvent
 
 
 def cmd_index(args: argparse.Namespace) -> int:
@@ -84,44 +89,48 @@ def cmd_folders(args: argparse.Namespace) -> int:
 
 
 def cmd_watch(args: argparse.Namespace) -> int:
-    from desktop_app.engine.service import Engine
-    from desktop_app.engine.watcher import FolderWatcher
+    """Index every folder, then keep it current until Ctrl+C: the engine's runner does the work
+    (its job thread and watcher, as in the window); this only prints what it reports."""
+    from desktop_app.engine.runner import EngineRunner
+    from desktop_app.settings import Settings
 
-    engine = Engine()
-    if not engine.folders:
+    folders = Settings.load()["folders"]
+    if not folders:
         raise UserFacingError(
             "no folders to watch; add some with 'desktop-search folders add PATH'"
         )
-    stop = threading.Event()
-
-    def on_changes(paths: set[str]) -> None:
-        summary = engine.run_plan(engine.plan_paths(paths))
-        print_summary(summary, as_json=False)
-        engine.ensure_vector_index()
-
-    def on_problem(path: str, message: str) -> None:
-        print(f"warning: {path}: {message}", file=sys.stderr)
-
+    received: queue.Queue[EngineEvent] = queue.Queue()
+    runner = EngineRunner(received.put, memory_interval_s=None)
+    printer = ProgressPrinter()
+    runner.start()
     try:
-        printer = ProgressPrinter()
-        print_summary(engine.index(progress=printer), as_json=False)
-        printer.finish()
-        watcher = FolderWatcher(
-            engine.folders,
-            on_changes,
-            on_problem=on_problem,
-            debounce_s=engine.settings["watch_debounce_s"],
-        )
-        watcher.start()
-        print(f"watching {len(engine.folders)} folders; Ctrl+C to stop", file=sys.stderr)
-        try:
-            while not stop.wait(1.0):
-                pass
-        finally:
-            watcher.stop()
+        while True:
+            try:
+                event = received.get(timeout=1.0)  # a timeout, so Ctrl+C is heard at once
+            except queue.Empty:
+                continue
+            _print_event(event, printer, len(folders))
     finally:
-        engine.close()
-    return 0
+        runner.shutdown()
+
+
+def _print_event(event: EngineEvent, printer: ProgressPrinter, folders: int) -> None:
+    from desktop_app.engine import events
+
+    if isinstance(event, events.EngineFailed):
+        raise UserFacingError(event.message)
+    if isinstance(event, events.EngineStarted):
+        print(f"watching {folders} folders; Ctrl+C to stop", file=sys.stderr, flush=True)
+    elif isinstance(event, events.IndexProgress):
+        printer(event.progress)
+    elif isinstance(event, events.IndexFinished):
+        printer.finish()
+        print_summary(event.summary, as_json=False)
+        sys.stdout.flush()
+    elif isinstance(event, events.FolderProblem):
+        print(f"warning: {event.path}: {event.message}", file=sys.stderr, flush=True)
+    elif isinstance(event, events.CommandFailed):
+        print(f"error: {event.message}", file=sys.stderr, flush=True)
 
 
 HANDLERS: dict[tuple[str, str | None], Callable[[argparse.Namespace], int]] = {

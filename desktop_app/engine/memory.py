@@ -89,6 +89,23 @@ class MemoryReading:
     total: int
 
 
+@dataclass(frozen=True)
+class MemoryStatus:
+    """A reading as the memory gauge shows it: the app against its budget, and the system.
+
+    ``model_bytes`` is the model file's size: its weights are memory-mapped, so they count in
+    ``rss`` without being the app's own heap (the gauge says which is which).
+    """
+
+    rss: int
+    available: int
+    total: int
+    budget: int
+    level: Pressure
+    model_bytes: int
+    time: float
+
+
 def read_memory() -> MemoryReading:
     system = psutil.virtual_memory()
     return MemoryReading(psutil.Process().memory_info().rss, system.available, system.total)

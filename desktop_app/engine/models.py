@@ -163,6 +163,42 @@ class InstalledModel:
         return data
 
 
+@dataclass(frozen=True)
+class ModelRow:
+    """One line of the models list (the window's dialog, ``models list``): installed or not."""
+
+    id: str
+    dimension: int
+    size: int
+    installed: bool
+    current: bool
+    #: Where it downloads from; empty for an installed model or one that cannot be fetched.
+    url: str
+    description: str
+
+
+def model_rows(current_id: str) -> list[ModelRow]:
+    """Installed models first, then the catalogue's downloadable ones not installed yet."""
+    installed = {m.id: m for m in installed_models()}
+    rows = []
+    for model in installed.values():
+        spec = CATALOGUE.get(model.id)
+        description = spec.description if spec else str(model.path)
+        rows.append(
+            ModelRow(
+                model.id, model.dimension, model.size, True, model.id == current_id, "", description
+            )
+        )
+    for spec in CATALOGUE.values():
+        if spec.id not in installed and spec.url:
+            rows.append(
+                ModelRow(
+                    spec.id, spec.dimension, spec.size, False, False, spec.url, spec.description
+                )
+            )
+    return rows
+
+
 def inspect_gguf(path: Path) -> GGUFInfo:
     """Validate ``path`` as a complete GGUF embedding model and return its metadata.
 

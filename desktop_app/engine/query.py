@@ -26,7 +26,6 @@ from dataclasses import dataclass, field
 
 from desktop_app.engine.errors import UserFacingError
 from desktop_app.engine.pathnames import key
-from desktop_app.engine.store import sql_string
 
 FILTER_NAMES = ("ext", "type", "in", "after", "before")
 #: The full-text query is cut to this many distinct terms (a pasted page is still a query).
@@ -149,6 +148,9 @@ def where_clause(
     exclusions: the search falls back to that when they leave nothing, rather than answering
     with an empty list, and ranks by a phrase quoted inside a longer question (see search.py).
     """
+    # Here, not at the top: the window builds Filters at start-up, before numpy and lancedb.
+    from desktop_app.engine.store import sql_string
+
     clauses: list[str] = []
     f = query.filters
     if f.extensions:

@@ -11,11 +11,8 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from desktop_app import paths
 from desktop_app.engine.embedder import Embedder, query_threads
@@ -28,7 +25,7 @@ from desktop_app.engine.memory import (
     use_malloc_for_arrow,
 )
 from desktop_app.engine.models import InstalledModel, find_model
-from desktop_app.engine.pathnames import display, key, os_path
+from desktop_app.engine.pathnames import display, key
 from desktop_app.engine.pipeline import IndexSummary, Pipeline, PipelineConfig, ProgressCallback
 from desktop_app.engine.query import Filters
 from desktop_app.engine.scanner import (
@@ -36,16 +33,12 @@ from desktop_app.engine.scanner import (
     FileInfo,
     Plan,
     ScanOptions,
-    is_within,
     plan_changes,
     plan_folders,
 )
 from desktop_app.engine.search import Searcher, SearchResponse
+from desktop_app.engine.status import EngineStatus, compute_status
 from desktop_app.engine.store import (
-    STATUS_FAILED,
-    STATUS_INDEXED,
-    STATUS_SKIPPED,
-    TRUNCATED,
     DiskFullError,
     DoctorReport,
     ModelMismatchError,
@@ -59,17 +52,6 @@ log = logging.getLogger(__name__)
 
 class EngineError(UserFacingError):
     """A request the engine cannot carry out (bad folder, ...); the message says why."""
-
-
-@dataclass
-class FolderStatus:
-    path: str
-    exists: bool
-    indexed: int = 0
-    failed: int = 0
-    skipped: int = 0
-    pending: int = 0
-    paused: bool = False
 
 
 class Engine:
@@ -325,56 +307,18 @@ class Engine:
 
     # -- status and health -------------------------------------------------------------------
 
-    def status(self) -> dict[str, Any]:
-        manifest = self.store.manifest()
-        paused = set(self.settings["paused_folders"])
-        folders = [
-            FolderStatus(f, os.path.isdir(os_path(f)), paused=f in paused) for f in self.folders
-        ]
-        statuses: Counter[str] = Counter()
-        failures = []
-        #: Files indexed with a caveat the user should know (today: truncated).
-        notices = []
-        for path, info in list(self._in_flight.items()):
-            record = manifest.get(path)
-            if record is None or (record.size, record.mtime_ns) != (info.size, info.mtime_ns):
-                for folder in folders:
-                    if is_within(path, folder.path):
-                        folder.pending += 1
-        for record in manifest.values():
-            statuses[record.status] += 1
-            for folder in folders:
-                if is_within(record.path, folder.path):
-                    if record.status == STATUS_INDEXED:
-                        folder.indexed += 1
-                    elif record.status == STATUS_FAILED:
-                        folder.failed += 1
-                    elif record.status == STATUS_SKIPPED:
-                        folder.skipped += 1
-            if record.status == STATUS_FAILED:
-                failures.append(
-                    {"path": record.path, "reason": record.reason, "message": record.message}
-                )
-            elif record.reason == TRUNCATED:
-                statuses[TRUNCATED] += 1
-                notices.append(
-                    {"path": record.path, "reason": record.reason, "message": record.message}
-                )
-        return {
-            "model": self.model.id,
-            "dimension": self.model.dimension,
-            "store": self.store_uri,
-            "folders": [f.__dict__ for f in folders],
-            "files": {
-                "indexed": statuses[STATUS_INDEXED],
-                "failed": statuses[STATUS_FAILED],
-                "skipped": statuses[STATUS_SKIPPED],
-                "truncated": statuses[TRUNCATED],
-            },
-            "chunks": self.store.count_chunks(),
-            "failures": sorted(failures, key=lambda f: f["path"]),
-            "notices": sorted(notices, key=lambda f: f["path"]),
-        }
+    def status(self) -> EngineStatus:
+        """What the index holds, per folder, and what failed (engine/status.py)."""
+        head = EngineStatus(
+            self.model.id, self.model.dimension, self.store_uri, chunks=self.store.count_chunks()
+        )
+        return compute_status(
+            head,
+            self.store.manifest(),
+            self.folders,
+            self.settings["paused_folders"],
+            dict(self._in_flight),
+        )
 
     def doctor(
         self, repair: bool = False, progress: ProgressCallback | None = None

@@ -17,6 +17,7 @@ from PySide6.QtGui import QIcon, QPaintEvent
 from PySide6.QtWidgets import QApplication, QMenu, QSystemTrayIcon
 
 from desktop_app import paths
+from desktop_app.engine.events import EngineStarted
 from desktop_app.settings import Settings
 from desktop_app.ui.bridge import EngineBridge
 from desktop_app.ui.main_window import MainWindow
@@ -99,13 +100,13 @@ def run_gui(smoke_test: bool = False, started: float | None = None) -> int:
 
     if smoke_test:
 
-        def on_ready(info: dict[str, object]) -> None:
+        def on_ready(info: EngineStarted) -> None:
             app.processEvents()
             shown = window.painted_at or time.perf_counter()
             outcome.update(
                 window_shown_ms=round((shown - started) * 1000),
                 engine_ready_ms=round((time.perf_counter() - started) * 1000),
-                model=info["model"],
+                model=info.model,
                 rss_mb=round(_tree_rss() / 2**20),
             )
             app.quit()

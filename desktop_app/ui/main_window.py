@@ -11,7 +11,7 @@ import datetime as dt
 import html
 import os
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QModelIndex, QPoint, Qt, QTimer
 from PySide6.QtGui import (
@@ -41,13 +41,21 @@ from PySide6.QtWidgets import (
 
 from desktop_app import __version__
 from desktop_app.engine.pathnames import display
-from desktop_app.ui.bridge import EngineBridge
+from desktop_app.ui.bridge import EngineBridge, Filters
 from desktop_app.ui.opener import open_externally
 from desktop_app.ui.widgets.folders import FoldersPanel
 from desktop_app.ui.widgets.memory_gauge import MemoryGauge
 from desktop_app.ui.widgets.problems import ProblemsDialog
 from desktop_app.ui.widgets.result_list import ResultsPanel, query_label
 from desktop_app.ui.widgets.results import HIT_ROLE, marked_html
+
+if TYPE_CHECKING:
+    from desktop_app.engine.events import EngineStarted
+    from desktop_app.engine.memory import MemoryStatus
+    from desktop_app.engine.pipeline import IndexSummary, Progress
+    from desktop_app.engine.search import SearchResponse
+    from desktop_app.engine.status import EngineStatus
+    from desktop_app.engine.store import DoctorReport
 
 TYPING_PAUSE_MS = 250
 QUEUED = Qt.ConnectionType.QueuedConnection
@@ -73,7 +81,7 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(f"Desktop Search {__version__}")
         self.resize(1100, 700)
         self.setAcceptDrops(True)
-        self.status: dict[str, Any] | None = None
+        self.status: EngineStatus | None = None
         self.ready = False
         self._latest_request = 0
         #: Set by the app when a tray icon exists and the setting asks for it.
@@ -225,9 +233,7 @@ class MainWindow(QMainWindow):
         self.preview.clear()
         self._show_idle_state()
 
-    def filters(self) -> Any:
-        from desktop_app.engine.query import Filters
-
+    def filters(self) -> Filters:
         days = int(self.date_filter.currentData() or 0)
         kind = self.type_filter.currentData()
         folder = self.folder_filter.currentData()
@@ -252,7 +258,7 @@ class MainWindow(QMainWindow):
         self.search_box.setText("")
         self._latest_request = self.bridge.similar(path)
 
-    def _on_results(self, request_id: int, response: Any) -> None:
+    def _on_results(self, request_id: int, response: SearchResponse) -> None:
         if request_id != self._latest_request:
             return  # an older answer overtaken by newer typing
         self.preview.clear()  # a reset model does not signal a current-row change
@@ -324,12 +330,9 @@ class MainWindow(QMainWindow):
         menu.popup(self.results_view.viewport().mapToGlobal(pos))
 
     def open_settings(self) -> None:
-        from desktop_app.settings import Settings
         from desktop_app.ui.dialogs.settings import SettingsDialog
 
-        engine = self.bridge.engine
-        current = engine.settings.as_dict() if engine is not None else Settings.load().as_dict()
-        dialog = SettingsDialog(current, self)
+        dialog = SettingsDialog(self.bridge.settings_values(), self)
         if dialog.exec():
             self.bridge.apply_settings(dialog.values())
 
@@ -340,9 +343,9 @@ class MainWindow(QMainWindow):
 
     # -- engine state ------------------------------------------------------------------------
 
-    def _on_ready(self, info: dict[str, Any]) -> None:
+    def _on_ready(self, info: EngineStarted) -> None:
         self.ready = True
-        self.progress_label.setText(f"Ready · model {info['model']}")
+        self.progress_label.setText(f"Ready · model {info.model}")
         self._show_idle_state()
         if self.search_box.text().strip():
             self.run_search()
@@ -362,7 +365,7 @@ class MainWindow(QMainWindow):
         )
         self.repair_button.show()
 
-    def _on_repaired(self, report: Any) -> None:
+    def _on_repaired(self, report: DoctorReport) -> None:
         done = "; ".join(report.actions) or "nothing needed repairing"
         state = "healthy" if report.ok else f"still has {len(report.problems)} problems"
         text = f"Index {state}: {done} ({report.files} files, {report.chunks} passages)."
@@ -375,26 +378,24 @@ class MainWindow(QMainWindow):
         self.progress_label.setText("The search engine could not start")
         self._show_message(f"The search engine could not start:\n\n{message}")
 
-    def _on_status(self, status: dict[str, Any]) -> None:
+    def _on_status(self, status: EngineStatus) -> None:
         self.status = status
         self.folders.set_status(status)
         current = self.folder_filter.currentData()
         self.folder_filter.blockSignals(True)
         self.folder_filter.clear()
         self.folder_filter.addItem("All folders", "")
-        for folder in status["folders"]:
-            self.folder_filter.addItem(
-                os.path.basename(folder["path"]) or folder["path"], folder["path"]
-            )
+        for folder in status.folders:
+            self.folder_filter.addItem(os.path.basename(folder.path) or folder.path, folder.path)
         self.folder_filter.setCurrentIndex(max(0, self.folder_filter.findData(current)))
         self.folder_filter.blockSignals(False)
-        failures = status["failures"] + status["notices"]
+        failures = status.failures + status.notices
         self.problems_button.setText(f"Problems ({len(failures)})" if failures else "No problems")
         self.problems.set_failures(failures)
         if not self.search_box.text().strip():
             self._show_idle_state()
 
-    def _on_progress(self, p: Any) -> None:
+    def _on_progress(self, p: Progress) -> None:
         self.progress_bar.show()
         self.pause_button.show()
         self.progress_bar.setMaximum(max(1, p.files_total))
@@ -409,7 +410,7 @@ class MainWindow(QMainWindow):
             f"{eta} · {os.path.basename(p.current_file)}"
         )
 
-    def _on_index_finished(self, summary: Any) -> None:
+    def _on_index_finished(self, summary: IndexSummary) -> None:
         self.progress_bar.hide()
         self.pause_button.hide()
         self.pause_button.setChecked(False)
@@ -420,7 +421,7 @@ class MainWindow(QMainWindow):
         if self.search_box.text().strip():
             self.run_search()  # refresh what is on screen
 
-    def _on_memory(self, reading: dict[str, Any]) -> None:
+    def _on_memory(self, reading: MemoryStatus) -> None:
         self.gauge.set_reading(reading)
 
     def _toggle_pause(self, paused: bool) -> None:
@@ -436,7 +437,7 @@ class MainWindow(QMainWindow):
     def _show_idle_state(self) -> None:
         if not self.ready:
             return
-        if self.status is not None and not self.status["folders"]:
+        if self.status is not None and not self.status.folders:
             self._show_message(
                 "Welcome. Pick the folders you want to search: their documents are indexed in "
                 "the background, on this machine only, and kept current as files change.\n\n"

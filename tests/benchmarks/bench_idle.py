@@ -400,8 +400,8 @@ def prepare(corpus: Path, home: Path) -> dict[str, Any]:
         return {
             "seconds": round(time.perf_counter() - started, 1),
             "indexed_now": summary.indexed,
-            "files": status["files"]["indexed"],
-            "chunks": status["chunks"],
+            "files": status.files.indexed,
+            "chunks": status.chunks,
         }
     finally:
         engine.close()

@@ -37,13 +37,16 @@ def add_folder(
     monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda *a, **k: str(folder))
     with qtbot.waitSignal(win.bridge.index_finished, timeout=WAIT_MS):
         qtbot.mouseClick(win.folders.add_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(
-        lambda: (
-            str(folder) in (win.status or {}).get("folders", [{}])[0].get("path", "")
-            and win.status["files"]["indexed"] + win.status["files"]["failed"] > 0
-        ),
-        timeout=WAIT_MS,
-    )
+
+    def counted() -> bool:
+        status = win.status
+        return (
+            status is not None
+            and any(str(folder) in f.path for f in status.folders)
+            and status.files.indexed + status.files.failed > 0
+        )
+
+    qtbot.waitUntil(counted, timeout=WAIT_MS)
 
 
 def search(qtbot: QtBot, win: MainWindow, text: str) -> list[str]:

@@ -25,7 +25,7 @@ def test_switch_cost_wording() -> None:
 
 def row_ids(dialog: ModelsDialog) -> dict[str, str]:
     return {
-        r["id"]: ("in use" if r["current"] else "installed" if r["installed"] else "download")
+        r.id: ("in use" if r.current else "installed" if r.installed else "download")
         for r in dialog.rows
     }
 
@@ -65,7 +65,7 @@ def test_list_add_download_and_switch(
         monkeypatch.setitem(models.CATALOGUE, spec.id, spec)
         window.bridge.list_models()
         rows_with(qtbot, dialog, "tiny-download")
-        dialog.table.selectRow([r["id"] for r in dialog.rows].index("tiny-download"))
+        dialog.table.selectRow([r.id for r in dialog.rows].index("tiny-download"))
         assert dialog.download_button.isEnabled()
         with qtbot.waitSignal(window.bridge.download_done, timeout=WAIT_MS) as done:
             dialog.download_button.click()
@@ -79,7 +79,7 @@ def test_list_add_download_and_switch(
         return QMessageBox.StandardButton.Yes
 
     monkeypatch.setattr(QMessageBox, "question", answer)
-    dialog.table.selectRow([r["id"] for r in dialog.rows].index("tiny"))
+    dialog.table.selectRow([r.id for r in dialog.rows].index("tiny"))
     with qtbot.waitSignal(window.bridge.index_finished, timeout=WAIT_MS):
         dialog.use_button.click()
     assert "passages will be embedded again" in asked[0]

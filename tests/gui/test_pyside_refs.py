@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import sys
 import threading
-from typing import Any
+from dataclasses import replace
 
 from PySide6.QtWidgets import QLabel
 from pytestqt.qtbot import QtBot
 
+from desktop_app.engine.memory import MemoryStatus, Pressure
 from desktop_app.ui import pyside_refs
 from desktop_app.ui.bridge import EngineBridge
 from desktop_app.ui.main_window import MainWindow
@@ -33,19 +34,19 @@ def test_a_long_session_of_readings_leaves_none_and_true_far_from_zero(qtbot: Qt
     qtbot.addWidget(window)
     shown = [0]
     bridge.memory.connect(lambda _reading: shown.__setitem__(0, shown[0] + 1))
-    reading: dict[str, Any] = {
-        "rss": 1 << 28,
-        "available": 1 << 32,
-        "total": 1 << 33,
-        "budget": 1 << 30,
-        "level": "ok",
-        "model_bytes": 1 << 25,
-        "time": 0.0,
-    }
+    reading = MemoryStatus(
+        rss=1 << 28,
+        available=1 << 32,
+        total=1 << 33,
+        budget=1 << 30,
+        level=Pressure.OK,
+        model_bytes=1 << 25,
+        time=0.0,
+    )
 
-    def emit_all() -> None:  # what the bridge's memory thread does, without the waits
-        for _ in range(READINGS):
-            bridge.memory.emit(dict(reading))
+    def emit_all() -> None:  # what the engine's memory thread does, without the waits
+        for second in range(READINGS):
+            bridge.memory.emit(replace(reading, time=float(second)))
 
     worker = threading.Thread(target=emit_all)
     worker.start()

@@ -44,19 +44,19 @@ def test_quit_while_the_model_loads_starts_no_catch_up_run(
     assert loading.wait(WAIT_MS / 1000)
     quitting = threading.Thread(target=bridge.shutdown)
     quitting.start()  # from another thread only so that this test can release the load
-    qtbot.waitUntil(lambda: bridge._stop.is_set(), timeout=WAIT_MS)
+    qtbot.waitUntil(bridge.runner.stopping.is_set, timeout=WAIT_MS)
     release.set()
     quitting.join(WAIT_MS / 1000)
 
     assert not quitting.is_alive()
-    assert not [t.name for t in bridge._threads if t.is_alive()]
+    assert not bridge.runner.alive_threads()
     engine = bridge.engine
     assert engine is not None  # it finished loading, and was closed
     assert engine._index_embedder is None and engine._query_embedder is None
     # Nothing was indexed: the run that would have been cancelled was never started.
     reopened = Engine(Settings.load(), model=default_model)
     try:
-        assert reopened.status()["files"]["indexed"] == 0
+        assert reopened.status().files.indexed == 0
     finally:
         reopened.close()
 
@@ -80,7 +80,7 @@ def test_quit_mid_run_cancels_it_then_closes(
         bridge.add_folder(str(docs))
     bridge.shutdown()
 
-    assert not [t.name for t in bridge._threads if t.is_alive()]
+    assert not bridge.runner.alive_threads()
     engine = bridge.engine
     assert engine is not None and engine._index_embedder is None
     qtbot.waitUntil(lambda: bool(summaries), timeout=WAIT_MS)  # queued from the job thread

@@ -127,8 +127,8 @@ def test_failure_status_and_retry_after_change(engine: Engine, tmp_path: Path) -
     engine.index()
     assert engine.store.manifest()[str(broken)].status == STATUS_FAILED
     status = engine.status()
-    assert status["files"]["failed"] == 1
-    assert status["failures"][0]["path"] == str(broken)
+    assert status.files.failed == 1
+    assert status.failures[0].path == str(broken)
     broken.unlink()
     (root / "broken.txt").write_text("Repaired text about lighthouses.\n")
     summary = engine.index()
@@ -214,8 +214,8 @@ def test_chunks_per_file_are_capped_and_the_cut_is_reported(engine: Engine, tmp_
     assert (record.status, record.reason, record.chunk_count) == (STATUS_INDEXED, "truncated", 3)
     assert "3 of " in record.message and "max_chunks_per_file" in record.message
     status = engine.status()
-    assert status["files"]["truncated"] == 1
-    assert [(n["path"], n["reason"]) for n in status["notices"]] == [(str(long), "truncated")]
+    assert status.files.truncated == 1
+    assert [(n.path, n.reason) for n in status.notices] == [(str(long), "truncated")]
     assert hit_paths(engine, "firstpart7") == [str(long)]
     assert engine.search("lastpart9", mode="keyword").results == []  # beyond the cap
     assert engine.store.doctor().ok

@@ -154,9 +154,9 @@ def test_pending_counts_per_folder(engine: Engine, tmp_path: Path) -> None:
     make_notes(tmp_path / "docs", 80)
     engine.add_folders([tmp_path / "docs"])
     pending: list[int] = []
-    engine.index(progress=lambda p: pending.append(engine.status()["folders"][0]["pending"]))
+    engine.index(progress=lambda p: pending.append(engine.status().folders[0].pending))
     assert pending[0] > 0 and pending == sorted(pending, reverse=True)
-    assert engine.status()["folders"][0]["pending"] == 0
+    assert engine.status().folders[0].pending == 0
 
 
 def test_worker_log_records_reach_the_app_log(

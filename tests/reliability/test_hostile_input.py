@@ -38,7 +38,7 @@ import zipfile
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -812,7 +812,7 @@ def test_folder_tree_200_levels_deep_is_walked_and_indexed(engine: Engine, tmp_p
     deepest = str(placed[200])
     assert len(deepest) > 1800
     assert hits(engine, "marmot200 cellar")[0] == deepest
-    assert engine.status()["files"]["indexed"] == 3
+    assert engine.status().files.indexed == 3
     FIGURES["folder tree 200 levels deep"] = (
         f"{summary.indexed} files indexed, deepest path {len(deepest)} chars found by search"
     )
@@ -919,10 +919,10 @@ def test_names_that_are_not_utf8_are_indexed_and_found(engine: Engine, tmp_path:
     assert pathnames.display(found[0]) == str(root) + "/caf\\xe9 menu.txt"
     assert hits(engine, "walrus4 sings")[0] == pathnames.key(str(inner))
     status = engine.status()
-    assert status["files"]["indexed"] == 3
-    assert status["folders"][0]["indexed"] == 3
+    assert status.files.indexed == 3
+    assert status.folders[0].indexed == 3
     json.dumps(summary.errors, ensure_ascii=False).encode("utf-8")  # no UnicodeEncodeError
-    json.dumps(status, ensure_ascii=False).encode("utf-8")
+    json.dumps(asdict(status), ensure_ascii=False).encode("utf-8")
 
     # The watcher hands OS paths over (no walk): an edit is re-indexed under the same key.
     with open(os.fsencode(latin1), "ab") as fh:
@@ -1002,8 +1002,8 @@ def test_hostile_folder_is_indexed_and_every_failure_recorded(
         STATUS_INDEXED
     )
     status = engine.status()
-    assert status["files"]["failed"] == summary.failed
-    assert all(f["reason"] in REASONS for f in status["failures"])
+    assert status.files.failed == summary.failed
+    assert all(f.reason in REASONS for f in status.failures)
     assert hits(engine, "capybara2 spring")[0] == str(root / "good.txt")
     assert engine.store.doctor().ok
     FIGURES["hostile folder indexed by the Engine"] = (

@@ -21,13 +21,17 @@ def modules() -> dict[str, Path]:
     return {module_name(p): p for p in PACKAGE.rglob("*.py")}
 
 
-def _runtime_nodes(tree: ast.AST) -> list[ast.AST]:
-    """Every node except those under ``if TYPE_CHECKING:``."""
+def _runtime_nodes(tree: ast.AST, typing_too: bool = False) -> list[ast.AST]:
+    """Every node except those under ``if TYPE_CHECKING:`` (unless ``typing_too``)."""
     out: list[ast.AST] = []
     stack = [tree]
     while stack:
         node = stack.pop()
-        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+        if (
+            not typing_too
+            and isinstance(node, ast.If)
+            and "TYPE_CHECKING" in ast.unparse(node.test)
+        ):
             stack.extend(node.orelse)
             continue
         out.append(node)
@@ -35,11 +39,11 @@ def _runtime_nodes(tree: ast.AST) -> list[ast.AST]:
     return out
 
 
-def imports_of(name: str, path: Path, known: dict[str, Path]) -> set[str]:
+def imports_of(name: str, path: Path, known: dict[str, Path], typing_too: bool = False) -> set[str]:
     """The desktop_app modules ``name`` imports (``from pkg import mod`` counts as ``pkg.mod``)."""
     found: set[str] = set()
     package = name if path.name == "__init__.py" else name.rpartition(".")[0]
-    for node in _runtime_nodes(ast.parse(path.read_text(), str(path))):
+    for node in _runtime_nodes(ast.parse(path.read_text(), str(path)), typing_too):
         if isinstance(node, ast.Import):
             found.update(a.name for a in node.names if a.name in known)
         elif isinstance(node, ast.ImportFrom):
@@ -57,9 +61,9 @@ def imports_of(name: str, path: Path, known: dict[str, Path]) -> set[str]:
     return found
 
 
-def graph() -> dict[str, set[str]]:
+def graph(typing_too: bool = False) -> dict[str, set[str]]:
     known = modules()
-    return {name: imports_of(name, path, known) for name, path in known.items()}
+    return {name: imports_of(name, path, known, typing_too) for name, path in known.items()}
 
 
 def cycles(edges: dict[str, set[str]]) -> list[list[str]]:
@@ -125,3 +129,60 @@ def test_cli_command_modules_import_neither_the_entry_point_nor_each_other() -> 
     for name in commands:
         cli_targets = {t for t in edges[name] if t.startswith("desktop_app.cli")}
         assert cli_targets <= {"desktop_app.cli.output"}, f"{name} imports {sorted(cli_targets)}"
+
+
+#: What the window may import from the engine when it runs: the runner and its events (the
+#: bridge's door), Filters (the bridge passes them on), and how a path is shown.
+UI_RUNTIME = {
+    "desktop_app.engine",
+    "desktop_app.engine.events",
+    "desktop_app.engine.runner",
+    "desktop_app.engine.query",
+    "desktop_app.engine.pathnames",
+}
+#: Only the bridge talks to the runner and builds Filters' module; widgets get both from it.
+BRIDGE_ONLY = {"desktop_app.engine.runner", "desktop_app.engine.query"}
+#: The types the events carry, which the window may name in type hints (never import to run).
+UI_TYPES = {
+    "desktop_app.engine.status",
+    "desktop_app.engine.memory",
+    "desktop_app.engine.models",
+    "desktop_app.engine.pipeline",
+    "desktop_app.engine.search",
+    "desktop_app.engine.store",
+    "desktop_app.engine.service",
+}
+MAX_LINES = 500
+
+
+def _ui_engine_imports(typing_too: bool) -> dict[str, set[str]]:
+    return {
+        name: {t for t in targets if t.startswith("desktop_app.engine")}
+        for name, targets in graph(typing_too).items()
+        if name.startswith("desktop_app.ui")
+    }
+
+
+def test_the_window_reaches_the_engine_only_through_its_front_door() -> None:
+    for name, targets in _ui_engine_imports(typing_too=False).items():
+        assert targets <= UI_RUNTIME, f"{name} imports {sorted(targets - UI_RUNTIME)}"
+        if name != "desktop_app.ui.bridge":
+            assert not targets & BRIDGE_ONLY, f"{name} imports {sorted(targets & BRIDGE_ONLY)}"
+    for name, targets in _ui_engine_imports(typing_too=True).items():
+        allowed = UI_RUNTIME | UI_TYPES
+        assert targets <= allowed, f"{name} names {sorted(targets - allowed)}"
+
+
+def test_the_front_door_check_sees_a_forbidden_import() -> None:
+    imports = _ui_engine_imports(typing_too=True)
+    assert "desktop_app.engine.runner" in imports["desktop_app.ui.bridge"]
+    assert (
+        "desktop_app.engine.status" not in _ui_engine_imports(False)["desktop_app.ui.main_window"]
+    )
+    assert "desktop_app.engine.status" in imports["desktop_app.ui.main_window"]
+
+
+def test_no_module_is_over_500_lines() -> None:
+    sizes = {name: len(path.read_text().splitlines()) for name, path in modules().items()}
+    assert max(sizes.values()) > 100  # the count reads real files
+    assert {name: n for name, n in sizes.items() if n > MAX_LINES} == {}

@@ -6,7 +6,8 @@ model, into a new index beside the old one (vectors of two models are never mixe
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
@@ -26,6 +27,9 @@ from PySide6.QtWidgets import (
 )
 
 from desktop_app.ui.bridge import EngineBridge
+
+if TYPE_CHECKING:
+    from desktop_app.engine.models import ModelRow
 
 #: Chunks per second assumed for the cost estimate before anything was measured (MiniLM here).
 DEFAULT_RATE = 15.0
@@ -90,34 +94,28 @@ class ModelsDialog(QDialog):
         bridge.models_changed.connect(self.set_models, queued)
         bridge.download_progress.connect(self._on_progress, queued)
         bridge.download_done.connect(self._on_download_done, queued)
-        self.rows: list[dict[str, Any]] = []
+        self.rows: list[ModelRow] = []
         bridge.list_models()
         self._selection_changed()
 
-    def set_models(self, rows: list[dict[str, Any]]) -> None:
-        self.rows = rows
+    def set_models(self, rows: Sequence[ModelRow]) -> None:
+        self.rows = list(rows)
         self.table.setRowCount(len(rows))
         for i, row in enumerate(rows):
-            state = "in use" if row["current"] else "installed" if row["installed"] else "download"
-            cells = (
-                row["id"],
-                str(row["dimension"]),
-                f"{row['size'] / MB:.0f} MB",
-                state,
-                row["description"],
-            )
+            state = "in use" if row.current else "installed" if row.installed else "download"
+            cells = (row.id, str(row.dimension), f"{row.size / MB:.0f} MB", state, row.description)
             for col, text in enumerate(cells):
                 self.table.setItem(i, col, QTableWidgetItem(text))
         self._selection_changed()
 
-    def selected(self) -> dict[str, Any] | None:
+    def selected(self) -> ModelRow | None:
         rows = {i.row() for i in self.table.selectedIndexes()}
         return self.rows[rows.pop()] if len(rows) == 1 else None
 
     def _selection_changed(self) -> None:
         row = self.selected()
-        self.download_button.setEnabled(bool(row and not row["installed"] and row["url"]))
-        self.use_button.setEnabled(bool(row and row["installed"] and not row["current"]))
+        self.download_button.setEnabled(bool(row and not row.installed and row.url))
+        self.use_button.setEnabled(bool(row and row.installed and not row.current))
 
     def _add_file(self) -> None:
         path, _ = QFileDialog.getOpenFileName(
@@ -133,7 +131,7 @@ class ModelsDialog(QDialog):
             self.progress.show()
             self.cancel_button.show()
             self.download_button.setEnabled(False)
-            self.bridge.download_model(row["id"])
+            self.bridge.download_model(row.id)
 
     def _on_progress(self, done: int, total: int) -> None:
         if total:
@@ -157,11 +155,11 @@ class ModelsDialog(QDialog):
             self.bridge.chunk_count,
             self.bridge.embed_rate or DEFAULT_RATE,
             self.bridge.dimension,
-            row["dimension"],
+            row.dimension,
         )
         answer = QMessageBox.question(
-            self, "Switch the embedding model?", f"Switch to {row['id']}?\n\n{cost}"
+            self, "Switch the embedding model?", f"Switch to {row.id}?\n\n{cost}"
         )
         if answer == QMessageBox.StandardButton.Yes:
-            self.bridge.switch_model(row["id"])
+            self.bridge.switch_model(row.id)
             self.accept()

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
@@ -16,6 +16,12 @@ from PySide6.QtWidgets import (
 )
 
 from desktop_app.engine.pathnames import display
+
+if TYPE_CHECKING:
+    from desktop_app.engine.status import EngineStatus
+
+#: Where each row keeps its folder's key (the text shows it for people).
+PATH_ROLE = Qt.ItemDataRole.UserRole
 
 
 class FoldersPanel(QWidget):
@@ -48,13 +54,13 @@ class FoldersPanel(QWidget):
     def _selection_changed(self, item: QListWidgetItem | None) -> None:
         self.remove_button.setEnabled(item is not None)
         self.pause_button.setEnabled(item is not None)
-        paused = item is not None and item.data(0x0100) in self._paused
+        paused = item is not None and item.data(PATH_ROLE) in self._paused
         self.pause_button.setText("Resume" if paused else "Pause")
 
     def _toggle_selected(self) -> None:
         item = self.list.currentItem()
         if item is not None:
-            folder = item.data(0x0100)
+            folder = item.data(PATH_ROLE)
             self.pause_requested.emit(folder, folder not in self._paused)
 
     def pick_folder(self) -> None:
@@ -65,28 +71,28 @@ class FoldersPanel(QWidget):
     def _remove_selected(self) -> None:
         item = self.list.currentItem()
         if item is not None:
-            self.remove_requested.emit(item.data(0x0100))
+            self.remove_requested.emit(item.data(PATH_ROLE))
 
-    def set_status(self, status: dict[str, Any], pending: int = 0) -> None:
+    def set_status(self, status: EngineStatus) -> None:
         current = self.list.currentItem()
-        selected = current.data(0x0100) if current else None
+        selected = current.data(PATH_ROLE) if current else None
         self.list.clear()
-        self._paused = {f["path"] for f in status["folders"] if f.get("paused")}
-        for folder in status["folders"]:
+        self._paused = {f.path for f in status.folders if f.paused}
+        for folder in status.folders:
             text = (
-                f"{display(folder['path'])}\n  {folder['indexed']} indexed"
-                + (f", {folder['failed']} failed" if folder["failed"] else "")
-                + (f", {folder['pending']} pending" if folder.get("pending") else "")
-                + ("" if folder["exists"] else "  — folder not found")
-                + ("  — paused" if folder.get("paused") else "")
+                f"{display(folder.path)}\n  {folder.indexed} indexed"
+                + (f", {folder.failed} failed" if folder.failed else "")
+                + (f", {folder.pending} pending" if folder.pending else "")
+                + ("" if folder.exists else "  — folder not found")
+                + ("  — paused" if folder.paused else "")
             )
             item = QListWidgetItem(text)
-            item.setData(0x0100, folder["path"])
+            item.setData(PATH_ROLE, folder.path)
             self.list.addItem(item)
-            if folder["path"] == selected:
+            if folder.path == selected:
                 self.list.setCurrentItem(item)
         self._selection_changed(self.list.currentItem())
 
     @property
     def folders(self) -> list[str]:
-        return [self.list.item(i).data(0x0100) for i in range(self.list.count())]
+        return [self.list.item(i).data(PATH_ROLE) for i in range(self.list.count())]

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QRect, QSize, Qt
 from PySide6.QtGui import QColor, QPainter, QPaintEvent
 from PySide6.QtWidgets import QWidget
+
+if TYPE_CHECKING:
+    from desktop_app.engine.memory import MemoryStatus
 
 COLORS = {"ok": "#2da44e", "elevated": "#d29922", "critical": "#cf222e"}
 MB = 1024 * 1024
@@ -15,7 +18,7 @@ MB = 1024 * 1024
 class MemoryGauge(QWidget):
     def __init__(self) -> None:
         super().__init__()
-        self.reading: dict[str, Any] | None = None
+        self.reading: MemoryStatus | None = None
         self.setMinimumWidth(150)
         self.setToolTip("Memory: waiting for the engine")
 
@@ -24,17 +27,16 @@ class MemoryGauge(QWidget):
 
     @property
     def level(self) -> str:
-        return self.reading["level"] if self.reading else "ok"
+        return self.reading.level.value if self.reading else "ok"
 
-    def set_reading(self, reading: dict[str, Any]) -> None:
+    def set_reading(self, reading: MemoryStatus) -> None:
         self.reading = reading
         self.setToolTip(
-            f"App: {reading['rss'] // MB} MB of a {reading['budget'] // MB} MB budget\n"
-            f"  model weights (memory-mapped): {reading['model_bytes'] // MB} MB\n"
-            f"  index, caches and the rest: "
-            f"{max(0, reading['rss'] - reading['model_bytes']) // MB} MB\n"
-            f"System: {reading['available'] // MB} MB available of {reading['total'] // MB} MB\n"
-            f"Pressure: {reading['level']}"
+            f"App: {reading.rss // MB} MB of a {reading.budget // MB} MB budget\n"
+            f"  model weights (memory-mapped): {reading.model_bytes // MB} MB\n"
+            f"  index, caches and the rest: {max(0, reading.rss - reading.model_bytes) // MB} MB\n"
+            f"System: {reading.available // MB} MB available of {reading.total // MB} MB\n"
+            f"Pressure: {reading.level.value}"
         )
         self.update()
 
@@ -45,7 +47,7 @@ class MemoryGauge(QWidget):
         painter.setBrush(QColor("#eaeef2"))
         painter.drawRect(rect)
         if self.reading:
-            share = min(1.0, self.reading["rss"] / max(1, self.reading["budget"]))
+            share = min(1.0, self.reading.rss / max(1, self.reading.budget))
             painter.setPen(Qt.PenStyle.NoPen)
             painter.setBrush(QColor(COLORS.get(self.level, COLORS["ok"])))
             painter.drawRect(
@@ -60,6 +62,6 @@ class MemoryGauge(QWidget):
             painter.drawText(
                 rect,
                 Qt.AlignmentFlag.AlignCenter,
-                f"{self.reading['rss'] // MB} / {self.reading['budget'] // MB} MB",
+                f"{self.reading.rss // MB} / {self.reading.budget // MB} MB",
             )
         painter.end()

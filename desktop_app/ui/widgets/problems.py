@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
@@ -17,6 +18,9 @@ from PySide6.QtWidgets import (
 )
 
 from desktop_app.engine.pathnames import display
+
+if TYPE_CHECKING:
+    from desktop_app.engine.status import FileProblem
 
 REASONS = {
     "corrupt": "damaged or unreadable format",
@@ -51,14 +55,14 @@ class ProblemsDialog(QDialog):
         layout.addWidget(self.table)
         layout.addWidget(buttons)
 
-    def set_failures(self, failures: list[dict[str, str]]) -> None:
+    def set_failures(self, failures: Sequence[FileProblem]) -> None:
         """Show failed files and files indexed with a caveat (``notices``: truncated)."""
         self.table.setRowCount(len(failures))
         for row, failure in enumerate(failures):
-            reason = REASONS.get(failure["reason"], failure["reason"])
-            for col, text in enumerate((display(failure["path"]), reason, failure["message"])):
+            reason = REASONS.get(failure.reason, failure.reason)
+            for col, text in enumerate((display(failure.path), reason, failure.message)):
                 item = QTableWidgetItem(text)
-                item.setData(Qt.ItemDataRole.UserRole, failure["path"])  # the key, for retry
+                item.setData(Qt.ItemDataRole.UserRole, failure.path)  # the key, for retry
                 self.table.setItem(row, col, item)
 
     def _retry(self) -> None:

@@ -7,7 +7,7 @@ activated with Enter or a double-click; activating a hit's row asks for the file
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QElapsedTimer, QModelIndex, QPersistentModelIndex, Qt, Signal
 from PySide6.QtGui import QPalette
@@ -15,6 +15,9 @@ from PySide6.QtWidgets import QApplication, QLabel, QListView, QVBoxLayout, QWid
 
 from desktop_app.engine.pathnames import display
 from desktop_app.ui.widgets.results import HIT_ROLE, ResultDelegate, ResultsModel
+
+if TYPE_CHECKING:
+    from desktop_app.engine.search import SearchResponse
 
 
 def query_label(query: str) -> str:
@@ -66,7 +69,7 @@ class ResultsPanel(QWidget):
         self.view.activated.connect(self._activated)
         self.view.clicked.connect(self._clicked)
 
-    def show_response(self, response: Any) -> None:
+    def show_response(self, response: SearchResponse) -> None:
         """Show an answer: strong hits, the rest behind "Show N", its notes; the first strong
         hit becomes current (no current row when none is strong: the preview stays empty)."""
         self.model.set_hits(response.results)

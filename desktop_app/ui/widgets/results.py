@@ -12,13 +12,16 @@ from __future__ import annotations
 import datetime as dt
 import html
 import os
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelIndex, QRect, QSize, Qt
 from PySide6.QtGui import QColor, QPainter, QPalette, QTextDocument, QTextOption
 from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
 from desktop_app.engine.pathnames import display
+
+if TYPE_CHECKING:
+    from desktop_app.engine.search import FileHit
 
 HIT_ROLE = Qt.ItemDataRole.UserRole + 1
 #: On the "Show N weaker matches" row: N. None on a hit's row.
@@ -62,7 +65,7 @@ def type_label(file_type: str) -> str:
     return _TYPE_LABELS.get(file_type, file_type[:5].upper() or "FILE")
 
 
-def bar_width(hit: Any, full: int = BAR_WIDTH) -> int:
+def bar_width(hit: FileHit, full: int = BAR_WIDTH) -> int:
     """Pixels of the relevance bar filled for ``hit``: its calibrated relevance, not its rank."""
     return round(full * max(0.0, min(float(hit.relevance), 1.0)))
 
@@ -86,11 +89,11 @@ class ResultsModel(QAbstractListModel):
     def __init__(self) -> None:
         super().__init__()
         #: Every hit of the response, strong first (engine order within each group).
-        self.hits: list[Any] = []
+        self.hits: list[FileHit] = []
         self.revealed = False
-        self._rows: list[Any] = []  # hits, and None for the "Show N weaker matches" row
+        self._rows: list[FileHit | None] = []  # hits, and None for the "Show N weaker matches" row
 
-    def set_hits(self, hits: list[Any]) -> None:
+    def set_hits(self, hits: list[FileHit]) -> None:
         """A new answer: its weak hits start hidden."""
         self.beginResetModel()
         self.hits = [h for h in hits if not h.weak] + [h for h in hits if h.weak]
@@ -119,11 +122,11 @@ class ResultsModel(QAbstractListModel):
     def is_more_row(self, index: _Index) -> bool:
         return index.isValid() and index.data(MORE_ROLE) is not None
 
-    def _layout(self) -> list[Any]:
-        if self.revealed:
-            return list(self.hits)
-        strong = self.hits[: self.strong_count]
-        return [*strong, None] if self.weak_count else strong
+    def _layout(self) -> list[FileHit | None]:
+        rows: list[FileHit | None] = list(self.hits)
+        if self.revealed or not self.weak_count:
+            return rows
+        return [*rows[: self.strong_count], None]
 
     def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(self._rows)
@@ -207,7 +210,7 @@ class ResultDelegate(QStyledItemDelegate):
         self,
         painter: QPainter,
         option: QStyleOptionViewItem,
-        hit: Any,
+        hit: FileHit,
         text: QColor,
         ground: QColor,
         selected: bool,
