@@ -31,15 +31,14 @@ def _models_list(args: argparse.Namespace) -> int:
             f"{mark} {m.id:32} dim {m.dimension:4}  window {m.window:5}  "
             f"{m.size / 1e6:7.1f} MB  {m.path}"
         )
-    known = [s for s in models.CATALOGUE.values() if s.id not in {m.id for m in installed}]
+    # The same rows as the window's models dialog: the catalogue's downloadable models.
+    known = [row for row in models.model_rows(default_id) if not row.installed]
     if known:
         print("\nAvailable to download (desktop-search models download NAME):")
-        for spec in known:
-            if spec.url:
-                print(
-                    f"  {spec.id:32} dim {spec.dimension:4}  {spec.size / 1e6:7.1f} MB  "
-                    f"{spec.description}"
-                )
+        for row in known:
+            print(
+                f"  {row.id:32} dim {row.dimension:4}  {row.size / 1e6:7.1f} MB  {row.description}"
+            )
     return 0
 
 

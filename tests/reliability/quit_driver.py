@@ -206,18 +206,20 @@ class Driver:
         bridge = self.bridge
         received = [0]
 
-        def emit_all() -> None:  # as the bridge's memory thread does, only without the waits
+        from desktop_app.engine.memory import MemoryStatus, Pressure
+
+        def emit_all() -> None:  # as the runner's memory thread does, only without the waits
             for second in range(LONG_SESSION_EMITS):
                 bridge.memory.emit(
-                    {
-                        "rss": 300 << 20,
-                        "available": 4 << 30,
-                        "total": 8 << 30,
-                        "budget": 1536 << 20,
-                        "level": "ok",
-                        "model_bytes": 45 << 20,
-                        "time": float(second),
-                    }
+                    MemoryStatus(
+                        rss=300 << 20,
+                        available=4 << 30,
+                        total=8 << 30,
+                        budget=1536 << 20,
+                        level=Pressure.OK,
+                        model_bytes=45 << 20,
+                        time=float(second),
+                    )
                 )
 
         def count(_reading: object) -> None:
