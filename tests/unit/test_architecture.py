@@ -7,7 +7,11 @@ a dependency); imports under ``if TYPE_CHECKING:`` are left out, since they neve
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
+
+import pytest
 
 PACKAGE = Path(__file__).resolve().parents[2] / "desktop_app"
 
@@ -186,3 +190,17 @@ def test_no_module_is_over_500_lines() -> None:
     sizes = {name: len(path.read_text().splitlines()) for name, path in modules().items()}
     assert max(sizes.values()) > 100  # the count reads real files
     assert {name: n for name, n in sizes.items() if n > MAX_LINES} == {}
+
+
+HEAVY = ("numpy", "lancedb", "pyarrow", "llama_cpp", "gguf")
+
+
+@pytest.mark.parametrize("module", ["desktop_app.ui.app", "desktop_app.cli"])
+def test_the_front_ends_import_no_heavy_module_before_they_need_it(module: str) -> None:
+    """The window paints, and ``--help`` answers, before the vector stack loads."""
+    probe = f"import sys, {module}; print(sorted({{m.split('.')[0] for m in sys.modules}}))"
+    loaded = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=60
+    ).stdout
+    assert "'desktop_app'" in loaded  # the probe sees what the import loaded
+    assert [name for name in HEAVY if f"'{name}'" in loaded] == []
