@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from desktop_app.engine.memory import MemoryStatus
-    from desktop_app.engine.models import ModelRow
+    from desktop_app.engine.models import InstalledModel, ModelRow
     from desktop_app.engine.pipeline import IndexSummary, Progress
     from desktop_app.engine.search import SearchResponse
     from desktop_app.engine.status import EngineStatus
@@ -23,10 +23,9 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class EngineStarted:
-    """The engine is up: model loaded, index open (searches can start)."""
+    """The engine is up: the model loaded, the index at ``store`` open (searches can start)."""
 
-    model: str
-    dimension: int
+    model: InstalledModel
     store: str
 
 

@@ -31,8 +31,7 @@ from desktop_app.engine.chunking import Chunk, chunk_document, distinct_chunks, 
 from desktop_app.engine.embedder import Embedder
 from desktop_app.engine.extract_pool import ExtractPool, ExtractResult
 from desktop_app.engine.memory import MemoryGovernor, Pressure
-from desktop_app.engine.scanner import Plan
-from desktop_app.engine.store import (
+from desktop_app.engine.records import (
     STATUS_FAILED,
     STATUS_INDEXED,
     STATUS_SKIPPED,
@@ -40,6 +39,9 @@ from desktop_app.engine.store import (
     ChunkData,
     FileRecord,
     FileUpdate,
+)
+from desktop_app.engine.scanner import Plan
+from desktop_app.engine.store import (
     Store,
     StoreError,
     chunk_data_from_rows,

@@ -230,14 +230,12 @@ class EngineRunner:
     def cancel_download(self) -> None:
         self._download_cancel.set()
 
-    def pause(self) -> None:
-        """Pause the run in progress (at once, not queued: the job thread is busy with it)."""
-        if self.engine is not None:
-            self.engine.pause()
-
-    def resume(self) -> None:
-        if self.engine is not None:
-            self.engine.resume()
+    def set_paused(self, paused: bool) -> None:
+        """Pause or resume the run in progress (at once, not queued: the job thread is busy
+        with that run)."""
+        engine = self.engine
+        if engine is not None:
+            (engine.pause if paused else engine.resume)()
 
     # -- the job thread ----------------------------------------------------------------------
 
@@ -283,7 +281,7 @@ class EngineRunner:
         engine.query_embedder  # noqa: B018
         engine.index_embedder  # noqa: B018
         self.engine = engine
-        self._emit(EngineStarted(engine.model.id, engine.model.dimension, engine.store_uri))
+        self._emit(EngineStarted(engine.model, engine.store_uri))
         self._emit_status()
         self._restart_watcher()
         if engine.folders:

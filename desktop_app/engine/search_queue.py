@@ -10,7 +10,6 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from desktop_app.engine.errors import UserFacingError
@@ -26,13 +25,9 @@ log = logging.getLogger(__name__)
 IDLE_WAIT_S = 0.5
 
 
-@dataclass(frozen=True)
-class _Request:
-    id: int
-    text: str
-    #: "hybrid", "vector", "keyword", or "similar" (``text`` is then a file's path).
-    mode: str
-    filters: Filters | None
+#: A request: its id, the text (a file's path for "similar"), the mode ("hybrid", "vector",
+#: "keyword" or "similar") and the filters.
+_Request = tuple[int, str, str, "Filters | None"]
 
 
 class SearchQueue:
@@ -62,7 +57,7 @@ class SearchQueue:
     def _ask(self, text: str, mode: str, filters: Filters | None) -> int:
         with self._lock:
             self._last_id += 1
-            self._pending = _Request(self._last_id, text, mode, filters)
+            self._pending = (self._last_id, text, mode, filters)
             self._lock.notify()
             return self._last_id
 
@@ -85,18 +80,19 @@ class SearchQueue:
             self._answer(request)
 
     def _answer(self, request: _Request) -> None:
+        request_id, text, mode, filters = request
         engine = self._engine()
         if engine is None:
-            self._emit(SearchFailed(request.id, "the search engine is still starting"))
+            self._emit(SearchFailed(request_id, "the search engine is still starting"))
             return
         try:
-            if request.mode == "similar":
-                response = engine.similar(request.text)
+            if mode == "similar":
+                response = engine.similar(text)
             else:
-                response = engine.search(request.text, mode=request.mode, filters=request.filters)
+                response = engine.search(text, mode=mode, filters=filters)
         except Exception as exc:
             if not isinstance(exc, UserFacingError):
                 log.exception("search failed")
-            self._emit(SearchFailed(request.id, str(exc), self._is_damage(exc)))
+            self._emit(SearchFailed(request_id, str(exc), self._is_damage(exc)))
             return
-        self._emit(SearchDone(request.id, response))
+        self._emit(SearchDone(request_id, response))

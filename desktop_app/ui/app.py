@@ -45,8 +45,8 @@ def _make_tray(
     tray = QSystemTrayIcon(app.windowIcon(), app)
     menu = QMenu(window)
     menu.addAction("Show Desktop Search").triggered.connect(window.showNormal)
-    menu.addAction("Pause indexing").triggered.connect(bridge.pause)
-    menu.addAction("Resume indexing").triggered.connect(bridge.resume)
+    menu.addAction("Pause indexing").triggered.connect(lambda: bridge.runner.set_paused(True))
+    menu.addAction("Resume indexing").triggered.connect(lambda: bridge.runner.set_paused(False))
     menu.addSeparator()
     menu.addAction("Quit").triggered.connect(app.quit)
     tray.setContextMenu(menu)
@@ -106,7 +106,7 @@ def run_gui(smoke_test: bool = False, started: float | None = None) -> int:
             outcome.update(
                 window_shown_ms=round((shown - started) * 1000),
                 engine_ready_ms=round((time.perf_counter() - started) * 1000),
-                model=info.model,
+                model=info.model.id,
                 rss_mb=round(_tree_rss() / 2**20),
             )
             app.quit()

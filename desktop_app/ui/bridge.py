@@ -1,10 +1,11 @@
 """The one door between the widgets and the engine: engine events in, window requests out.
 
 The engine's background work (indexing, the watcher, searches, memory readings) runs on its own
-threads in :class:`~desktop_app.engine.runner.EngineRunner`. The bridge only translates: each
-window request becomes a runner call, which queues work and returns at once, and each engine
-event becomes a Qt signal. The window connects those signals with ``Qt.QueuedConnection``, so
-they reach the GUI thread carrying whole objects no worker touches again.
+threads in :class:`~desktop_app.engine.runner.EngineRunner`. The bridge translates each engine
+event into a Qt signal; the window connects those signals with ``Qt.QueuedConnection``, so they
+reach the GUI thread carrying whole objects no worker touches again. Requests go the other way
+as calls on :attr:`EngineBridge.runner`, whose every command only queues work and returns at
+once (a search returns the id its answer will carry), so the GUI thread never blocks.
 
 The engine (and with it lancedb and llama.cpp) is created on the runner's thread, after the
 window has painted.
@@ -28,7 +29,7 @@ __all__ = ["EngineBridge", "Filters"]
 
 
 class EngineBridge(QObject):
-    """Engine events -> queued Qt signals; window requests -> engine runner calls."""
+    """Engine events -> queued Qt signals; window requests -> ``runner`` (they only queue)."""
 
     engine_ready = Signal(object)  # EngineStarted
     engine_failed = Signal(str)
@@ -86,7 +87,7 @@ class EngineBridge(QObject):
 
     @property
     def engine(self) -> Engine | None:
-        """The running engine (``None`` while it starts); the window reads its settings."""
+        """The running engine (``None`` while it starts, or when it could not start)."""
         return self.runner.engine
 
     @property
@@ -117,7 +118,7 @@ class EngineBridge(QObject):
 
         return Settings.load().as_dict()
 
-    # -- lifecycle and requests (GUI thread; none of them blocks) ----------------------------
+    # -- lifecycle (GUI thread) --------------------------------------------------------------
 
     def start(self) -> None:
         self.runner.start()
@@ -126,54 +127,3 @@ class EngineBridge(QObject):
         """Stop the engine's threads, then close it (see EngineRunner.shutdown). Idempotent
         (``aboutToQuit`` and ``run_gui`` both call it)."""
         self.runner.shutdown()
-
-    def search(self, query: str, mode: str = "hybrid", filters: Filters | None = None) -> int:
-        """Queue a search; a newer one replaces one not started yet. Returns its id."""
-        return self.runner.searches.search(query, mode, filters)
-
-    def similar(self, path: str) -> int:
-        return self.runner.searches.similar(path)
-
-    def add_folder(self, path: str) -> None:
-        self.runner.add_folder(path)
-
-    def set_folder_paused(self, path: str, paused: bool) -> None:
-        self.runner.set_folder_paused(path, paused)
-
-    def remove_folder(self, path: str) -> None:
-        self.runner.remove_folder(path)
-
-    def retry(self, paths: list[str]) -> None:
-        self.runner.retry(paths)
-
-    def apply_settings(self, values: dict[str, Any]) -> None:
-        """Validate and save settings on the engine's thread (errors come back on ``error``)."""
-        self.runner.apply_settings(values)
-
-    def list_models(self) -> None:
-        self.runner.list_models()
-
-    def add_model(self, path: str) -> None:
-        self.runner.add_model(path)
-
-    def switch_model(self, model_id: str) -> None:
-        self.runner.switch_model(model_id)
-
-    def download_model(self, model_id: str) -> None:
-        self.runner.download_model(model_id)
-
-    def cancel_download(self) -> None:
-        self.runner.cancel_download()
-
-    def refresh_status(self) -> None:
-        self.runner.refresh_status()
-
-    def repair(self) -> None:
-        """Check the index and repair it as ``doctor --repair`` does (progress as indexing)."""
-        self.runner.repair()
-
-    def pause(self) -> None:
-        self.runner.pause()
-
-    def resume(self) -> None:
-        self.runner.resume()

@@ -78,6 +78,8 @@ class MainWindow(QMainWindow):
     def __init__(self, bridge: EngineBridge) -> None:
         super().__init__()
         self.bridge = bridge
+        #: Where requests go: each of its commands only queues work and returns at once.
+        self.runner = bridge.runner
         self.setWindowTitle(f"Desktop Search {__version__}")
         self.resize(1100, 700)
         self.setAcceptDrops(True)
@@ -208,13 +210,13 @@ class MainWindow(QMainWindow):
         self.results_view.selectionModel().currentChanged.connect(self._show_preview)
         self.results_panel.open_requested.connect(self.open_path)
         self.results_view.customContextMenuRequested.connect(self._context_menu)
-        self.folders.add_requested.connect(self.bridge.add_folder)
+        self.folders.add_requested.connect(self.runner.add_folder)
         self.first_folder_button.clicked.connect(self.folders.pick_folder)
-        self.folders.remove_requested.connect(self.bridge.remove_folder)
-        self.folders.pause_requested.connect(self.bridge.set_folder_paused)
+        self.folders.remove_requested.connect(self.runner.remove_folder)
+        self.folders.pause_requested.connect(self.runner.set_folder_paused)
         self.pause_button.toggled.connect(self._toggle_pause)
         self.problems_button.clicked.connect(self.problems.show)
-        self.problems.retry_requested.connect(self.bridge.retry)
+        self.problems.retry_requested.connect(self.runner.retry)
 
         for keys in (QKeySequence("Ctrl+K"), QKeySequence(QKeySequence.StandardKey.Find)):
             QShortcut(keys, self).activated.connect(self._focus_search)
@@ -252,11 +254,11 @@ class MainWindow(QMainWindow):
             return
         if not self.ready:
             return
-        self._latest_request = self.bridge.search(text, filters=filters)
+        self._latest_request = self.runner.searches.search(text, filters=filters)
 
     def more_like_this(self, path: str) -> None:
         self.search_box.setText("")
-        self._latest_request = self.bridge.similar(path)
+        self._latest_request = self.runner.searches.similar(path)
 
     def _on_results(self, request_id: int, response: SearchResponse) -> None:
         if request_id != self._latest_request:
@@ -334,7 +336,7 @@ class MainWindow(QMainWindow):
 
         dialog = SettingsDialog(self.bridge.settings_values(), self)
         if dialog.exec():
-            self.bridge.apply_settings(dialog.values())
+            self.runner.apply_settings(dialog.values())
 
     def open_models(self) -> None:
         from desktop_app.ui.dialogs.models import ModelsDialog
@@ -345,7 +347,7 @@ class MainWindow(QMainWindow):
 
     def _on_ready(self, info: EngineStarted) -> None:
         self.ready = True
-        self.progress_label.setText(f"Ready · model {info.model}")
+        self.progress_label.setText(f"Ready · model {info.model.id}")
         self._show_idle_state()
         if self.search_box.text().strip():
             self.run_search()
@@ -355,7 +357,7 @@ class MainWindow(QMainWindow):
         self.progress_label.setText("Checking and repairing the index…")
         if self.stack.currentWidget() is self.message_page:
             self._show_message("Checking and repairing the index…")
-        self.bridge.repair()
+        self.runner.repair()
 
     def _on_damaged(self, message: str) -> None:
         what = message.split("; ")[0]  # the CLI's how-to-fix tail: the button is the fix here
@@ -426,7 +428,7 @@ class MainWindow(QMainWindow):
 
     def _toggle_pause(self, paused: bool) -> None:
         self.pause_button.setText("Resume" if paused else "Pause")
-        (self.bridge.pause if paused else self.bridge.resume)()
+        self.runner.set_paused(paused)
 
     def _show_message(self, text: str, first_run: bool = False) -> None:
         self.message.setText(text)
@@ -483,5 +485,5 @@ class MainWindow(QMainWindow):
     def dropEvent(self, event: QDropEvent) -> None:
         for url in event.mimeData().urls():
             if os.path.isdir(url.toLocalFile()):
-                self.bridge.add_folder(url.toLocalFile())
+                self.runner.add_folder(url.toLocalFile())
         event.acceptProposedAction()

@@ -35,7 +35,7 @@ def main(out: str = "docs/screenshot.png") -> int:
         finished = {"done": False}
 
         def ready(_: object) -> None:
-            bridge.add_folder(sample)
+            bridge.runner.add_folder(sample)
 
         def indexed(_: object) -> None:
             window.search_box.setText(QUERY)

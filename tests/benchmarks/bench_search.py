@@ -25,15 +25,9 @@ import numpy as np
 
 from desktop_app.engine.embedder import Embedder, query_threads
 from desktop_app.engine.models import find_model
+from desktop_app.engine.records import STATUS_INDEXED, ChunkData, FileRecord, FileUpdate, chunk_id
 from desktop_app.engine.search import Searcher
-from desktop_app.engine.store import (
-    STATUS_INDEXED,
-    ChunkData,
-    FileRecord,
-    FileUpdate,
-    Store,
-    chunk_id,
-)
+from desktop_app.engine.store import Store
 from desktop_app.engine.store.indexes import ANN_THRESHOLD_ROWS
 from tests.benchmarks.common import RESULTS_DIR, clustered_vectors, percentiles, write_result
 

@@ -133,7 +133,7 @@ def test_settings_dialog_is_built_from_declarations(qtbot: QtBot, window: MainWi
     values = dialog.values()
     values["extract_workers"] = 999  # out of bounds: refused with a message, the rest is saved
     with qtbot.waitSignal(window.bridge.error, timeout=WAIT_MS) as blocker:
-        window.bridge.apply_settings(values)
+        window.runner.apply_settings(values)
     assert "extract_workers" in blocker.args[0]
     saved = Settings.load()
     assert saved["memory_budget_mb"] == 2048 and saved["extract_workers"] == 2

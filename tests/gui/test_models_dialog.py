@@ -54,7 +54,7 @@ def test_list_add_download_and_switch(
     assert states["nomic-embed-text-v1.5-Q8_0"] == "download"
 
     tiny = convert_checkpoint(write_tiny_bert(tmp_path / "tiny"), tmp_path / "tiny.gguf").path
-    window.bridge.add_model(str(tiny))
+    window.runner.add_model(str(tiny))
     assert rows_with(qtbot, dialog, "tiny")["tiny"] == "installed"
 
     body = convert_checkpoint(
@@ -63,7 +63,7 @@ def test_list_add_download_and_switch(
     with served_catalogue_model("tiny-download", body) as spec:
         assert isinstance(spec, models.ModelSpec)
         monkeypatch.setitem(models.CATALOGUE, spec.id, spec)
-        window.bridge.list_models()
+        window.runner.list_models()
         rows_with(qtbot, dialog, "tiny-download")
         dialog.table.selectRow([r.id for r in dialog.rows].index("tiny-download"))
         assert dialog.download_button.isEnabled()

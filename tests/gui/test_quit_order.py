@@ -77,7 +77,7 @@ def test_quit_mid_run_cancels_it_then_closes(
     summaries: list[object] = []
     bridge.index_finished.connect(summaries.append)
     with qtbot.waitSignal(bridge.progress, timeout=WAIT_MS):
-        bridge.add_folder(str(docs))
+        bridge.runner.add_folder(str(docs))
     bridge.shutdown()
 
     assert not bridge.runner.alive_threads()

@@ -7,7 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from desktop_app.engine.store import STATUS_INDEXED, ChunkData, FileRecord, FileUpdate, Store
+from desktop_app.engine.records import STATUS_INDEXED, ChunkData, FileRecord, FileUpdate
+from desktop_app.engine.store import Store
 from desktop_app.engine.store import indexes as indexes_module
 
 DIM = 32

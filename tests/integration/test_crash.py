@@ -12,8 +12,8 @@ from pathlib import Path
 
 from desktop_app import paths
 from desktop_app.engine.models import InstalledModel
+from desktop_app.engine.records import STATUS_INDEXED
 from desktop_app.engine.service import Engine
-from desktop_app.engine.store import STATUS_INDEXED
 from desktop_app.settings import Settings
 
 FILES = 60

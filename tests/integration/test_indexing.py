@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from desktop_app.engine.records import STATUS_FAILED, STATUS_INDEXED
 from desktop_app.engine.scanner import BINARY_EXTENSIONS
 from desktop_app.engine.service import Engine, EngineError
-from desktop_app.engine.store import STATUS_FAILED, STATUS_INDEXED
 from tests.helpers.corpus import make_bad_files, make_corpus
 from tests.integration.conftest import hit_paths
 

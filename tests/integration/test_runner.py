@@ -76,7 +76,7 @@ def test_a_folder_is_indexed_watched_and_searchable(
 ) -> None:
     runner.start()
     started = recorder.wait(events.EngineStarted)
-    assert started.model == "all-MiniLM-L6-v2" and started.dimension == 384
+    assert started.model.id == "all-MiniLM-L6-v2" and started.model.dimension == 384
     runner.add_folder(str(docs))
     first = recorder.wait(events.IndexFinished).summary
     assert (first.indexed, first.failed) == (2, 0)
@@ -92,12 +92,7 @@ def test_a_folder_is_indexed_watched_and_searchable(
     done = recorder.wait(events.SearchDone, lambda e: e.request_id == request)
     assert done.response.results[0].path == str(docs / "comet.txt")
     memory = recorder.wait(events.MemorySampled).memory
-    assert memory.rss > 0 and memory.budget > 0 and memory.model_bytes == started_model_size(runner)
-
-
-def started_model_size(runner: EngineRunner) -> int:
-    assert runner.engine is not None
-    return runner.engine.model.size
+    assert memory.rss > 0 and memory.budget > 0 and memory.model_bytes == started.model.size
 
 
 def test_commands_run_in_order_and_a_failure_stops_none_after_it(

@@ -10,16 +10,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from desktop_app.engine.store import (
+from desktop_app.engine.records import (
     STATUS_FAILED,
     STATUS_INDEXED,
     ChunkData,
     FileRecord,
     FileUpdate,
-    ModelMismatchError,
-    Store,
-    StoreError,
 )
+from desktop_app.engine.store import ModelMismatchError, Store, StoreError
 
 DIM = 8
 

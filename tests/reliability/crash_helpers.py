@@ -55,8 +55,9 @@ from typing import Any
 from desktop_app import paths
 from desktop_app.engine.models import InstalledModel
 from desktop_app.engine.pipeline import PipelineConfig
+from desktop_app.engine.records import STATUS_INDEXED, FileRecord
 from desktop_app.engine.service import Engine
-from desktop_app.engine.store import STATUS_INDEXED, FileRecord, Store
+from desktop_app.engine.store import Store
 from desktop_app.settings import Settings
 
 REPO = Path(__file__).resolve().parents[2]

@@ -54,6 +54,7 @@ from desktop_app.engine.extract.base import MAX_CHARS
 from desktop_app.engine.extract.registry import BY_EXTENSION
 from desktop_app.engine.extract_pool import ExtractPool, ExtractResult
 from desktop_app.engine.models import InstalledModel
+from desktop_app.engine.records import STATUS_INDEXED
 from desktop_app.engine.scanner import (
     Exclusions,
     FileInfo,
@@ -61,7 +62,6 @@ from desktop_app.engine.scanner import (
     walk,
 )
 from desktop_app.engine.service import Engine
-from desktop_app.engine.store import STATUS_INDEXED
 from desktop_app.settings import Settings
 from tests.helpers.corpus import assert_segments_tile, make_corpus, patch_declared_sizes
 from tests.reliability.figures import record

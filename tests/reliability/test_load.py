@@ -36,8 +36,8 @@ import pytest
 
 from desktop_app.engine.models import InstalledModel
 from desktop_app.engine.pipeline import IndexSummary, Progress
+from desktop_app.engine.records import STATUS_INDEXED
 from desktop_app.engine.service import Engine
-from desktop_app.engine.store import STATUS_INDEXED
 from desktop_app.engine.watcher import MAX_PENDING, FolderWatcher
 from desktop_app.settings import Settings
 from tests.benchmarks import corpus10k

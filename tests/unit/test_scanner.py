@@ -5,8 +5,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from desktop_app.engine.records import STATUS_INDEXED, FileRecord
 from desktop_app.engine.scanner import Exclusions, FileInfo, make_plan, walk
-from desktop_app.engine.store import STATUS_INDEXED, FileRecord
 
 
 def tree(root: Path, files: dict[str, str]) -> None:

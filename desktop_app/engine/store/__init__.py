@@ -28,16 +28,6 @@ use is re-exported here; tunables (``ANN_THRESHOLD_ROWS``, ``OPTIMIZE_EVERY_COMM
 since patching a copy here would change nothing: set them on the module that reads them.
 """
 
-from desktop_app.engine.records import (
-    STATUS_FAILED,
-    STATUS_INDEXED,
-    STATUS_SKIPPED,
-    TRUNCATED,
-    ChunkData,
-    FileRecord,
-    FileUpdate,
-    chunk_id,
-)
 from desktop_app.engine.store.doctor import DoctorReport
 from desktop_app.engine.store.errors import DiskFullError, ModelMismatchError, StoreError
 from desktop_app.engine.store.facade import Store
@@ -48,20 +38,12 @@ __all__ = [
     "CHUNKS",
     "FILES",
     "META",
-    "STATUS_FAILED",
-    "STATUS_INDEXED",
-    "STATUS_SKIPPED",
-    "TRUNCATED",
-    "ChunkData",
     "DiskFullError",
     "DoctorReport",
-    "FileRecord",
-    "FileUpdate",
     "ModelMismatchError",
     "Store",
     "StoreError",
     "chunk_data_from_rows",
-    "chunk_id",
     "sql_in",
     "sql_string",
     "vectors_of",

@@ -55,6 +55,7 @@ class ModelsDialog(QDialog):
     def __init__(self, bridge: EngineBridge, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.bridge = bridge
+        self.runner = bridge.runner
         self.setWindowTitle("Embedding models")
         self.resize(780, 340)
         self.table = QTableWidget(0, 5)
@@ -87,7 +88,7 @@ class ModelsDialog(QDialog):
         close.clicked.connect(self.accept)
         self.add_button.clicked.connect(self._add_file)
         self.download_button.clicked.connect(self._download)
-        self.cancel_button.clicked.connect(bridge.cancel_download)
+        self.cancel_button.clicked.connect(self.runner.cancel_download)
         self.use_button.clicked.connect(self._use)
         self.table.itemSelectionChanged.connect(self._selection_changed)
         queued = Qt.ConnectionType.QueuedConnection
@@ -95,7 +96,7 @@ class ModelsDialog(QDialog):
         bridge.download_progress.connect(self._on_progress, queued)
         bridge.download_done.connect(self._on_download_done, queued)
         self.rows: list[ModelRow] = []
-        bridge.list_models()
+        self.runner.list_models()
         self._selection_changed()
 
     def set_models(self, rows: Sequence[ModelRow]) -> None:
@@ -122,7 +123,7 @@ class ModelsDialog(QDialog):
             self, "Add a GGUF embedding model", "", "GGUF models (*.gguf)"
         )
         if path:
-            self.bridge.add_model(path)
+            self.runner.add_model(path)
 
     def _download(self) -> None:
         row = self.selected()
@@ -131,7 +132,7 @@ class ModelsDialog(QDialog):
             self.progress.show()
             self.cancel_button.show()
             self.download_button.setEnabled(False)
-            self.bridge.download_model(row.id)
+            self.runner.download_model(row.id)
 
     def _on_progress(self, done: int, total: int) -> None:
         if total:
@@ -145,7 +146,7 @@ class ModelsDialog(QDialog):
         self.info.setText(
             f"Download of {model_id} failed: {error}" if error else f"{model_id} is installed."
         )
-        self.bridge.list_models()
+        self.runner.list_models()
 
     def _use(self) -> None:
         row = self.selected()
@@ -161,5 +162,5 @@ class ModelsDialog(QDialog):
             self, "Switch the embedding model?", f"Switch to {row.id}?\n\n{cost}"
         )
         if answer == QMessageBox.StandardButton.Yes:
-            self.bridge.switch_model(row.id)
+            self.runner.switch_model(row.id)
             self.accept()
