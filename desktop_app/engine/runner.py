@@ -369,6 +369,7 @@ class EngineRunner:
         if summary.embedded and summary.seconds:
             self.embed_rate = summary.embedded / summary.seconds
         self._emit(IndexFinished(summary))
+        self._emit_status()  # the counts the run changed (a catch-up run ends no other job)
         if not self.stopping.is_set():  # quit would wait for a build that cannot be interrupted
             engine.ensure_vector_index()
 

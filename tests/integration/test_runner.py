@@ -95,6 +95,19 @@ def test_a_folder_is_indexed_watched_and_searchable(
     assert memory.rss > 0 and memory.budget > 0 and memory.model_bytes == started.model.size
 
 
+def test_the_catch_up_run_at_start_reports_the_counts_it_changed(
+    runner: EngineRunner, recorder: Recorder, docs: Path
+) -> None:
+    settings = Settings.load()
+    settings.set("folders", [str(docs)])  # indexed while the app was closed: caught up at start
+    settings.save()
+    runner.start()
+    assert recorder.wait(events.IndexFinished).summary.indexed == 2
+    after = recorder.wait(events.StatusChanged).status  # the first status after the run
+    assert after.files.indexed == 2 and after.folders[0].indexed == 2
+    assert after.folders[0].pending == 0
+
+
 def test_commands_run_in_order_and_a_failure_stops_none_after_it(
     runner: EngineRunner, recorder: Recorder, docs: Path, tmp_path: Path
 ) -> None:
