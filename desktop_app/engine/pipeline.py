@@ -29,6 +29,7 @@ import numpy as np
 
 from desktop_app.engine.chunking import Chunk, chunk_document, distinct_chunks, truncation_note
 from desktop_app.engine.embedder import Embedder
+from desktop_app.engine.eta import Throughput
 from desktop_app.engine.extract_pool import ExtractPool, ExtractResult
 from desktop_app.engine.memory import MemoryGovernor, Pressure
 from desktop_app.engine.records import (
@@ -119,8 +120,10 @@ class Pipeline:
         embedder: Embedder,
         config: PipelineConfig | None = None,
         governor: MemoryGovernor | None = None,
+        throughput: Throughput | None = None,
     ) -> None:
         self.store = store
+        self.throughput = throughput or Throughput()  # the ETA's pace (engine/eta.py)
         self.embedder = embedder
         self.config = config or PipelineConfig()
         self.governor = governor
@@ -297,10 +300,9 @@ class Pipeline:
                     writes.put(update)
                 state.files_done += len(batch)
                 state.chunks_done = summary.embedded
-                elapsed = max(time.monotonic() - window_start, 1e-6)
-                state.chunks_per_s = summary.embedded / elapsed
-                rate = state.files_done / elapsed
-                state.eta_s = (state.files_total - state.files_done) / rate if rate else None
+                state.chunks_per_s = summary.embedded / max(time.monotonic() - window_start, 1e-6)
+                self.throughput.observe(state.files_done)
+                state.eta_s = self.throughput.eta(state.files_total - state.files_done)
                 report(state)
                 batch, batch_chunks = [], 0
 
@@ -322,6 +324,7 @@ class Pipeline:
             if not reason:
                 if state.paused:
                     state.paused, state.paused_reason = False, ""
+                    self.throughput.restart(state.files_done)  # paused time is not a pace
                     report(state)
                 return self.governor.batch_size(base, level) if self.governor else base
             if state.paused_reason != reason:
@@ -481,11 +484,9 @@ def _put(out: queue.Queue[object], item: object, cancel: threading.Event) -> Non
 
 
 def _drain(q: queue.Queue[object]) -> None:
-    while True:
-        try:
+    with contextlib.suppress(queue.Empty):
+        while True:
             q.get_nowait()
-        except queue.Empty:
-            return
 
 
 def _split_by_path(rows: Any) -> dict[str, Any]:

@@ -17,6 +17,7 @@ from pathlib import Path
 from desktop_app import paths
 from desktop_app.engine.embedder import Embedder, query_threads
 from desktop_app.engine.errors import UserFacingError
+from desktop_app.engine.eta import Throughput, load_prior, save_prior
 from desktop_app.engine.idle import IdleReleaser, release_free_memory, release_parts
 from desktop_app.engine.memory import (
     MB,
@@ -48,6 +49,9 @@ from desktop_app.engine.store import (
 from desktop_app.settings import Settings
 
 log = logging.getLogger(__name__)
+
+#: In the cache folder: the pace (files per second) the last indexing run reached.
+PACE_FILE = "indexing-pace.json"
 
 
 class EngineError(UserFacingError):
@@ -226,8 +230,13 @@ class Engine:
         """Carry out a plan; one run at a time (a second caller waits)."""
         with self._index_lock:
             self._in_flight = {info.path: info for info in plan.to_index}
+            pace = paths.cache_dir() / PACE_FILE  # the previous run's, for the first ETA
             pipeline = Pipeline(
-                self.store, self.index_embedder, self.pipeline_config(), self.governor()
+                self.store,
+                self.index_embedder,
+                self.pipeline_config(),
+                self.governor(),
+                Throughput(load_prior(pace)),
             )
             self._pipeline = pipeline
             try:
@@ -236,6 +245,7 @@ class Engine:
                 self._pipeline = None
                 self._in_flight = {}
                 self._idle.touch()
+            save_prior(pace, pipeline.throughput)
         for path, message in plan.errors:
             summary.errors.append({"path": path, "reason": "unreadable", "message": message})
         return summary

@@ -9,10 +9,11 @@ from pathlib import Path
 
 import pytest
 
+from desktop_app import paths
 from desktop_app.engine.extract_pool import PRELOAD, ExtractPool
 from desktop_app.engine.pipeline import Progress
 from desktop_app.engine.scanner import stat_file
-from desktop_app.engine.service import Engine
+from desktop_app.engine.service import PACE_FILE, Engine
 from tests.helpers.fakes import FakePsutil
 
 
@@ -32,6 +33,21 @@ def test_progress_events(engine: Engine, tmp_path: Path) -> None:
     assert any(e.chunks_per_s > 0 for e in events)
     assert any(e.eta_s is not None and e.eta_s > 0 for e in events[:-1])
     assert all(e.current_file.endswith(".txt") for e in events)
+
+
+def test_the_first_eta_starts_from_the_pace_of_the_previous_run(
+    engine: Engine, tmp_path: Path
+) -> None:
+    pace = paths.cache_dir() / PACE_FILE
+    pace.parent.mkdir(parents=True, exist_ok=True)
+    pace.write_text('{"files_per_s": 0.5}')  # a slow machine, as the last run measured it
+    make_notes(tmp_path / "docs", 80)
+    engine.add_folders([tmp_path / "docs"])
+    events: list[Progress] = []
+    engine.index(progress=lambda p: events.append(Progress(**p.__dict__)))
+    first = next(e for e in events if e.eta_s is not None)
+    assert first.files_done < first.files_total
+    assert first.eta_s == pytest.approx((first.files_total - first.files_done) / 0.5)
 
 
 def test_pause_resume_and_cancel(engine: Engine, tmp_path: Path) -> None:
