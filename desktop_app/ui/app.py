@@ -70,7 +70,7 @@ def _tree_rss() -> int:
     return total
 
 
-def _apply_look(app: QApplication) -> None:
+def apply_look(app: QApplication) -> None:
     """The window icon and the style sheet, from the resources (a missing file is no error)."""
     resources = paths.resources_dir()
     icon = resources / "icons" / "desktop-search.svg"
@@ -86,7 +86,7 @@ def run_gui(smoke_test: bool = False, started: float | None = None) -> int:
     app = QApplication.instance() or QApplication(sys.argv)
     assert isinstance(app, QApplication)
     app.setApplicationName("Desktop Search")
-    _apply_look(app)
+    apply_look(app)
     settings = Settings.load()
     bridge = EngineBridge()
     window = _PaintProbe(bridge)
