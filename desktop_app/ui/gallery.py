@@ -92,6 +92,8 @@ class Gallery:
         window.show()
         self.bridge, self.window = bridge, window
         try:
+            started: list[object] = []
+            bridge.engine_ready.connect(started.append)
             bridge.start()
             self.wait(bridge.engine_ready)
             self.settle(500)
@@ -113,10 +115,17 @@ class Gallery:
             window.resize(800, 500)
             self.search("inverter warranty")
             self.shot("08-small-window", window)
-            window.resize(1180, 700)
-            self.dark()
+            window.hide()
+            self.dark()  # a desktop in dark mode: the palette is there when the window is made
+            dark = MainWindow(bridge)
+            dark.resize(1180, 700)
+            dark.show()
+            dark.bridge.engine_ready.emit(started[0])  # what a window made at start was told
+            bridge.runner.refresh_status()
+            self.wait(bridge.status_changed)
+            self.window = dark
             self.search("holiday with hot springs")
-            self.shot("09-dark", window)
+            self.shot("09-dark", dark)
         finally:
             bridge.shutdown()
         print("\n".join(f"wrote {self.out / name}.png" for name in self.taken))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QRect, QSize, Qt
-from PySide6.QtGui import QColor, QPainter, QPaintEvent
+from PySide6.QtGui import QColor, QPainter, QPaintEvent, QPalette
 from PySide6.QtWidgets import QWidget
 
 if TYPE_CHECKING:
@@ -42,9 +42,10 @@ class MemoryGauge(QWidget):
 
     def paintEvent(self, event: QPaintEvent) -> None:
         painter = QPainter(self)
+        palette = self.palette()  # the system's colours: legible in light and dark themes
         rect = self.rect().adjusted(1, 3, -1, -3)
-        painter.setPen(QColor("#8c959f"))
-        painter.setBrush(QColor("#eaeef2"))
+        painter.setPen(palette.color(QPalette.ColorRole.Mid))
+        painter.setBrush(palette.color(QPalette.ColorRole.Base))
         painter.drawRect(rect)
         if self.reading:
             share = min(1.0, self.reading.rss / max(1, self.reading.budget))
@@ -58,7 +59,7 @@ class MemoryGauge(QWidget):
                     rect.height() - 1,
                 )
             )
-            painter.setPen(QColor("black"))
+            painter.setPen(palette.color(QPalette.ColorRole.Text))
             painter.drawText(
                 rect,
                 Qt.AlignmentFlag.AlignCenter,
