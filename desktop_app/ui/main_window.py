@@ -7,15 +7,12 @@ pause (Enter at once, Esc clears); results are shown only if they answer the lat
 
 from __future__ import annotations
 
-import datetime as dt
-import html
 import os
 import time
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QModelIndex, QPoint, Qt, QTimer
 from PySide6.QtGui import (
-    QAction,
     QDragEnterEvent,
     QDropEvent,
     QGuiApplication,
@@ -23,13 +20,13 @@ from PySide6.QtGui import (
     QShortcut,
 )
 from PySide6.QtWidgets import (
+    QApplication,
     QComboBox,
     QDockWidget,
     QHBoxLayout,
     QLabel,
     QLineEdit,
     QMainWindow,
-    QMenu,
     QProgressBar,
     QPushButton,
     QSplitter,
@@ -41,13 +38,17 @@ from PySide6.QtWidgets import (
 
 from desktop_app import __version__
 from desktop_app.engine.pathnames import display
+from desktop_app.ui import window_state
 from desktop_app.ui.bridge import EngineBridge, Filters
+from desktop_app.ui.keyboard import SearchKeys
+from desktop_app.ui.menus import AboutDialog, Menus, ShortcutsDialog, popup_menu, show
 from desktop_app.ui.opener import open_externally
+from desktop_app.ui.preview import preview_html
 from desktop_app.ui.widgets.folders import FoldersPanel
 from desktop_app.ui.widgets.memory_gauge import MemoryGauge
 from desktop_app.ui.widgets.problems import ProblemsDialog
 from desktop_app.ui.widgets.result_list import ResultsPanel, query_label
-from desktop_app.ui.widgets.results import HIT_ROLE, marked_html
+from desktop_app.ui.widgets.results import HIT_ROLE
 
 if TYPE_CHECKING:
     from desktop_app.engine.events import EngineStarted
@@ -59,19 +60,6 @@ if TYPE_CHECKING:
 
 TYPING_PAUSE_MS = 250
 QUEUED = Qt.ConnectionType.QueuedConnection
-TYPES = [
-    ("Any type", ""),
-    ("PDF", "pdf"),
-    ("Word", "docx"),
-    ("Slides", "pptx"),
-    ("Spreadsheets", "xlsx"),
-    ("E-mail", "email"),
-    ("Web pages", "html"),
-    ("Markdown", "markdown"),
-    ("Text", "text"),
-    ("Code", "code"),
-]
-DATES = [("Any time", 0), ("Past week", 7), ("Past month", 31), ("Past year", 365)]
 
 
 class MainWindow(QMainWindow):
@@ -88,8 +76,12 @@ class MainWindow(QMainWindow):
         self._latest_request = 0
         #: Set by the app when a tray icon exists and the setting asks for it.
         self.keep_in_tray = False
+        #: The engine's last start (the model in use), for Help > About.
+        self.engine_info: EngineStarted | None = None
+        self._restored_folder: str | None = None
         self._build()
         self._connect()
+        self._restore_state()
 
     # -- layout ------------------------------------------------------------------------------
 
@@ -98,14 +90,9 @@ class MainWindow(QMainWindow):
         self.search_box.setObjectName("searchBox")
         self.search_box.setPlaceholderText('Search your documents…  ("phrase", -word, ext:pdf)')
         self.search_box.setClearButtonEnabled(True)
-        self.type_filter = QComboBox()
-        for label, value in TYPES:
-            self.type_filter.addItem(label, value)
-        self.date_filter = QComboBox()
-        for label, days in DATES:
-            self.date_filter.addItem(label, days)
-        self.folder_filter = QComboBox()
-        self.folder_filter.addItem("All folders", "")
+        self.type_filter = window_state.dropdown(window_state.TYPES)
+        self.date_filter = window_state.dropdown(window_state.DATES)
+        self.folder_filter = window_state.dropdown([("All folders", "")])
         top = QHBoxLayout()
         top.addWidget(self.search_box, 1)
         top.addWidget(self.type_filter)
@@ -135,7 +122,7 @@ class MainWindow(QMainWindow):
         self.stack.addWidget(self.results_panel)
         self.preview = QTextBrowser()
         self.preview.setOpenLinks(False)
-        splitter = QSplitter()
+        self.splitter = splitter = QSplitter()
         splitter.addWidget(self.stack)
         splitter.addWidget(self.preview)
         splitter.setSizes([620, 420])
@@ -170,14 +157,18 @@ class MainWindow(QMainWindow):
         bar.addPermanentWidget(self.problems_button)
         bar.addPermanentWidget(self.gauge)
         self.problems = ProblemsDialog(self)
-        menu = self.menuBar().addMenu("&File")
-        self.settings_action = menu.addAction("Settings…")
-        self.settings_action.triggered.connect(self.open_settings)
-        menu.addAction("Models…").triggered.connect(self.open_models)
-        menu.addAction("Problems…").triggered.connect(self.problems.show)
-        menu.addAction("Check and Repair the Index").triggered.connect(self.repair_index)
-        menu.addSeparator()
-        menu.addAction("Quit").triggered.connect(self.close)
+        self.menus = Menus(
+            self,
+            {
+                "settings": self.open_settings,
+                "models": self.open_models,
+                "problems": self.problems.show,
+                "repair": self.repair_index,
+                "quit": self.quit_app,
+                "keys": self.show_shortcuts,
+                "about": self.show_about,
+            },
+        )
         self._show_message("Starting the search engine…")
 
         self.typing_timer = QTimer(self)
@@ -210,7 +201,7 @@ class MainWindow(QMainWindow):
         self.results_view.selectionModel().currentChanged.connect(self._show_preview)
         self.results_panel.open_requested.connect(self.open_path)
         self.results_view.customContextMenuRequested.connect(self._context_menu)
-        self.folders.add_requested.connect(self.runner.add_folder)
+        self.folders.add_requested.connect(self.add_folder)
         self.first_folder_button.clicked.connect(self.folders.pick_folder)
         self.folders.remove_requested.connect(self.runner.remove_folder)
         self.folders.pause_requested.connect(self.runner.set_folder_paused)
@@ -218,9 +209,13 @@ class MainWindow(QMainWindow):
         self.problems_button.clicked.connect(self.problems.show)
         self.problems.retry_requested.connect(self.runner.retry)
 
-        for keys in (QKeySequence("Ctrl+K"), QKeySequence(QKeySequence.StandardKey.Find)):
+        self.focus_keys = [QKeySequence("Ctrl+K"), QKeySequence(QKeySequence.StandardKey.Find)]
+        for keys in self.focus_keys:
             QShortcut(keys, self).activated.connect(self._focus_search)
-        self.search_box.installEventFilter(self)
+        self.keys = SearchKeys(self.search_box, self.results_view, self.clear_search)
+        app = QApplication.instance()
+        if app is not None:
+            app.aboutToQuit.connect(self.save_state)
         self._focus_search()
 
     # -- search ------------------------------------------------------------------------------
@@ -292,44 +287,37 @@ class MainWindow(QMainWindow):
         if hit is None:
             self.preview.clear()
             return
-        modified = dt.datetime.fromtimestamp(hit.modified).strftime("%Y-%m-%d %H:%M")
-        parts = [
-            f"<h3>{html.escape(hit.title or os.path.basename(display(hit.path)))}</h3>",
-            f"<p style='color:gray'>{html.escape(display(hit.path))}<br>"
-            f"{modified} · {hit.size / 1024:.0f} KB · {html.escape(hit.file_type)}</p>",
-        ]
-        for passage in hit.passages:
-            where = f"page {passage.page}" if passage.page else (passage.section or "")
-            parts.append(
-                f"<p style='color:gray'>{html.escape(where)}</p>"
-                f"<p>{marked_html(passage.text, passage.highlights)}</p><hr>"
-            )
-        self.preview.setHtml("".join(parts))
+        self.preview.setHtml(preview_html(hit))
 
     # -- opening -----------------------------------------------------------------------------
 
     def open_path(self, path: str) -> None:
-        """Open a file or folder (an index key) with the system's default application."""
+        """Open a file or folder (an index key) with the system's default application; say so
+        in the status bar if it cannot be (the file's name first: a long path is cut)."""
         if not open_externally(path):
-            self.statusBar().showMessage(f"Could not open {display(path)}", 8000)
+            shown = display(path).rstrip("/\\") or display(path)
+            name, where = os.path.basename(shown) or shown, os.path.dirname(shown)
+            self.statusBar().showMessage(
+                f"Could not open “{name}”" + (f" (in {where})" if where else ""), 15_000
+            )
+
+    def add_folder(self, path: str) -> None:
+        """Ask for ``path`` to be indexed; the search box gets the focus back."""
+        self.runner.add_folder(path)
+        self._focus_search()
 
     def _context_menu(self, pos: QPoint) -> None:
         index = self.results_view.indexAt(pos)
         hit = index.data(HIT_ROLE) if index.isValid() else None
         if hit is None:
             return
-        menu = QMenu(self)
         actions = [
             ("Open", lambda: self.open_path(hit.path)),
             ("Show in folder", lambda: self.open_path(os.path.dirname(hit.path))),
             ("Copy path", lambda: QGuiApplication.clipboard().setText(display(hit.path))),
             ("More like this", lambda: self.more_like_this(hit.path)),
         ]
-        for label, handler in actions:
-            action = QAction(label, menu)
-            action.triggered.connect(handler)
-            menu.addAction(action)
-        menu.popup(self.results_view.viewport().mapToGlobal(pos))
+        popup_menu(self, actions, self.results_view.viewport().mapToGlobal(pos))
 
     def open_settings(self) -> None:
         from desktop_app.ui.dialogs.settings import SettingsDialog
@@ -347,6 +335,7 @@ class MainWindow(QMainWindow):
 
     def _on_ready(self, info: EngineStarted) -> None:
         self.ready = True
+        self.engine_info = info
         self.progress_label.setText(f"Ready · model {info.model.id}")
         self._show_idle_state()
         if self.search_box.text().strip():
@@ -384,6 +373,8 @@ class MainWindow(QMainWindow):
         self.status = status
         self.folders.set_status(status)
         current = self.folder_filter.currentData()
+        if self._restored_folder is not None:  # the first status after a start
+            current, self._restored_folder = self._restored_folder, None
         self.folder_filter.blockSignals(True)
         self.folder_filter.clear()
         self.folder_filter.addItem("All folders", "")
@@ -453,28 +444,43 @@ class MainWindow(QMainWindow):
             self._show_message("Type to search by meaning and by keyword.")
 
     def closeEvent(self, event: Any) -> None:
-        """With ``keep_in_tray`` the window hides and indexing goes on; otherwise quit."""
+        """With ``keep_in_tray`` the window hides and indexing goes on; otherwise quit. Either
+        way its size, panes and filters are saved for the next start."""
+        self.save_state()
         if self.keep_in_tray:
             self.hide()
             event.ignore()
             return
         event.accept()
 
-    def eventFilter(self, watched: Any, event: Any) -> bool:
-        """In the search box: Esc clears; Down moves into the results (then Up/Down, Enter)."""
-        from PySide6.QtCore import QEvent
+    def quit_app(self) -> None:
+        """File > Quit (Ctrl+Q): quit even when closing would only hide to the tray."""
+        self.keep_in_tray = False
+        self.close()
+        QApplication.quit()
 
-        if watched is not self.search_box or event.type() != QEvent.Type.KeyPress:
-            return super().eventFilter(watched, event)
-        if event.key() == Qt.Key.Key_Escape:
-            self.clear_search()
-            return True
-        if event.key() == Qt.Key.Key_Down and self.model.rowCount() > 0:
-            self.results_view.setFocus()
-            if not self.results_view.currentIndex().isValid():
-                self.results_view.setCurrentIndex(self.model.index(0, 0))
-            return True
-        return super().eventFilter(watched, event)
+    # -- help and window state ---------------------------------------------------------------
+
+    def show_shortcuts(self) -> ShortcutsDialog:
+        return show(ShortcutsDialog(self.menus.rows(self.focus_keys), self))
+
+    def show_about(self) -> AboutDialog:
+        return show(AboutDialog(self.engine_info.model if self.engine_info else None, self))
+
+    def _filter_combos(self) -> dict[str, QComboBox]:
+        return {"type": self.type_filter, "date": self.date_filter, "folder": self.folder_filter}
+
+    def save_state(self) -> None:
+        window_state.save(self, self.splitter, self._filter_combos())
+
+    def _restore_state(self) -> None:
+        """Size, position, panes and the type and date filters as they were; the folder filter
+        waits for the first status (the folders arrive with it)."""
+        saved = window_state.restore(self, self.splitter)
+        self._restored_folder = saved.get("folder") or None
+        for name in ("type", "date"):
+            if saved.get(name):
+                window_state.select(self._filter_combos()[name], saved[name])
 
     # -- drag and drop -----------------------------------------------------------------------
 
@@ -485,5 +491,5 @@ class MainWindow(QMainWindow):
     def dropEvent(self, event: QDropEvent) -> None:
         for url in event.mimeData().urls():
             if os.path.isdir(url.toLocalFile()):
-                self.runner.add_folder(url.toLocalFile())
+                self.add_folder(url.toLocalFile())
         event.acceptProposedAction()
