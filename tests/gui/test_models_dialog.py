@@ -65,10 +65,10 @@ def test_list_add_download_and_switch(
         monkeypatch.setitem(models.CATALOGUE, spec.id, spec)
         window.runner.list_models()
         rows_with(qtbot, dialog, "tiny-download")
-        dialog.table.selectRow([r.id for r in dialog.rows].index("tiny-download"))
-        assert dialog.download_button.isEnabled()
+        download = dialog.row_button("tiny-download")
+        assert download is not None and download.text() == "Download" and download.isEnabled()
         with qtbot.waitSignal(window.bridge.download_done, timeout=WAIT_MS) as done:
-            dialog.download_button.click()
+            download.click()
     assert done.args == ["tiny-download", ""]
     qtbot.waitUntil(lambda: row_ids(dialog).get("tiny-download") == "installed", timeout=WAIT_MS)
 
@@ -79,9 +79,10 @@ def test_list_add_download_and_switch(
         return QMessageBox.StandardButton.Yes
 
     monkeypatch.setattr(QMessageBox, "question", answer)
-    dialog.table.selectRow([r.id for r in dialog.rows].index("tiny"))
+    use = dialog.row_button("tiny")
+    assert use is not None and use.text() == "Use"
     with qtbot.waitSignal(window.bridge.index_finished, timeout=WAIT_MS):
-        dialog.use_button.click()
+        use.click()
     assert "passages will be embedded again" in asked[0]
     engine = window.bridge.engine
     assert engine is not None and engine.model.id == "tiny"

@@ -51,16 +51,38 @@ def switch_cost(chunks: int, rate: float, current_dim: int, new_dim: int) -> str
     )
 
 
+def state_text(row: ModelRow) -> str:
+    """What the state column says: in use, installed, or available with its download size."""
+    if row.current:
+        return "In use"
+    if row.installed:
+        return "Installed"
+    return f"Available, {row.size / MB:,.0f} MB" if row.url else "Not installed"
+
+
 class ModelsDialog(QDialog):
+    """One row per model; its action (Use, Download) is a button in the row."""
+
+    COLUMNS = ("Model", "State", "Dimensions", "About", "")
+    ACTION = 4
+
     def __init__(self, bridge: EngineBridge, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.bridge = bridge
         self.runner = bridge.runner
         self.setWindowTitle("Embedding models")
         self.resize(780, 340)
-        self.table = QTableWidget(0, 5)
-        self.table.setHorizontalHeaderLabels(["Model", "Dimension", "Size", "State", "About"])
-        self.table.horizontalHeader().setSectionResizeMode(4, QHeaderView.ResizeMode.Stretch)
+        self.table = QTableWidget(0, len(self.COLUMNS))
+        self.table.setHorizontalHeaderLabels(list(self.COLUMNS))
+        self.table.verticalHeader().hide()
+        self.table.setWordWrap(False)
+        self.table.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self.table.setShowGrid(False)
+        self.table.setAlternatingRowColors(True)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
+        header.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
@@ -69,13 +91,11 @@ class ModelsDialog(QDialog):
         self.info = QLabel()
         self.info.setWordWrap(True)
         self.add_button = QPushButton("Add GGUF file…")
-        self.download_button = QPushButton("Download")
         self.cancel_button = QPushButton("Cancel download")
         self.cancel_button.hide()
-        self.use_button = QPushButton("Use this model")
         buttons = QHBoxLayout()
-        for button in (self.add_button, self.download_button, self.cancel_button, self.use_button):
-            buttons.addWidget(button)
+        buttons.addWidget(self.add_button)
+        buttons.addWidget(self.cancel_button)
         buttons.addStretch()
         close = QPushButton("Close")
         buttons.addWidget(close)
@@ -87,36 +107,62 @@ class ModelsDialog(QDialog):
 
         close.clicked.connect(self.accept)
         self.add_button.clicked.connect(self._add_file)
-        self.download_button.clicked.connect(self._download)
         self.cancel_button.clicked.connect(self.runner.cancel_download)
-        self.use_button.clicked.connect(self._use)
-        self.table.itemSelectionChanged.connect(self._selection_changed)
         queued = Qt.ConnectionType.QueuedConnection
         bridge.models_changed.connect(self.set_models, queued)
         bridge.download_progress.connect(self._on_progress, queued)
         bridge.download_done.connect(self._on_download_done, queued)
         self.rows: list[ModelRow] = []
+        self.downloading = ""
         self.runner.list_models()
-        self._selection_changed()
 
     def set_models(self, rows: Sequence[ModelRow]) -> None:
         self.rows = list(rows)
         self.table.setRowCount(len(rows))
         for i, row in enumerate(rows):
-            state = "in use" if row.current else "installed" if row.installed else "download"
-            cells = (row.id, str(row.dimension), f"{row.size / MB:.0f} MB", state, row.description)
+            state = "Downloading…" if row.id == self.downloading else state_text(row)
+            cells = (row.id, state, str(row.dimension), row.description)
             for col, text in enumerate(cells):
-                self.table.setItem(i, col, QTableWidgetItem(text))
-        self._selection_changed()
+                item = QTableWidgetItem(text)
+                item.setToolTip(f"{row.id}: {row.description}\n{state_text(row)}")
+                if col == 1 and row.current:
+                    font = item.font()
+                    font.setBold(True)
+                    item.setFont(font)
+                if col == 2:
+                    item.setTextAlignment(
+                        Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+                    )
+                self.table.setItem(i, col, item)
+            self.table.removeCellWidget(i, self.ACTION)
+            action = self._action(row)
+            if action is not None:
+                self.table.setCellWidget(i, self.ACTION, action)
 
-    def selected(self) -> ModelRow | None:
-        rows = {i.row() for i in self.table.selectedIndexes()}
-        return self.rows[rows.pop()] if len(rows) == 1 else None
+    def _action(self, row: ModelRow) -> QWidget | None:
+        if row.current:
+            return None
+        if row.installed:
+            button = QPushButton("Use")
+            button.setToolTip(f"Switch to {row.id}: the index is built again with it")
+            button.clicked.connect(lambda: self._use(row))
+        elif row.url:
+            button = QPushButton("Download")
+            button.setToolTip(f"Download {row.id} ({row.size / MB:,.0f} MB)")
+            button.setEnabled(not self.downloading)
+            button.clicked.connect(lambda: self._download(row))
+        else:
+            return None
+        button.setObjectName(f"action:{row.id}")
+        return button
 
-    def _selection_changed(self) -> None:
-        row = self.selected()
-        self.download_button.setEnabled(bool(row and not row.installed and row.url))
-        self.use_button.setEnabled(bool(row and row.installed and not row.current))
+    def row_button(self, model_id: str) -> QPushButton | None:
+        """The action button in ``model_id``'s row (none for the model in use)."""
+        for i, row in enumerate(self.rows):
+            if row.id == model_id:
+                widget = self.table.cellWidget(i, self.ACTION)
+                return widget if isinstance(widget, QPushButton) else None
+        return None
 
     def _add_file(self) -> None:
         path, _ = QFileDialog.getOpenFileName(
@@ -125,33 +171,32 @@ class ModelsDialog(QDialog):
         if path:
             self.runner.add_model(path)
 
-    def _download(self) -> None:
-        row = self.selected()
-        if row is not None:
-            self.progress.setRange(0, 0)
-            self.progress.show()
-            self.cancel_button.show()
-            self.download_button.setEnabled(False)
-            self.runner.download_model(row.id)
+    def _download(self, row: ModelRow) -> None:
+        self.downloading = row.id
+        self.progress.setRange(0, 0)
+        self.progress.show()
+        self.cancel_button.show()
+        self.info.setText(f"Downloading {row.id}…")
+        self.set_models(self.rows)  # its state reads Downloading; other downloads wait
+        self.runner.download_model(row.id)
 
     def _on_progress(self, done: int, total: int) -> None:
         if total:
             self.progress.setRange(0, 1000)
             self.progress.setValue(int(1000 * done / total))
-        self.info.setText(f"Downloading: {done / MB:.1f} of {total / MB:.1f} MB")
+        self.info.setText(f"Downloading {self.downloading}: {done / MB:.1f} of {total / MB:.1f} MB")
 
     def _on_download_done(self, model_id: str, error: str) -> None:
+        self.downloading = ""
         self.progress.hide()
         self.cancel_button.hide()
         self.info.setText(
             f"Download of {model_id} failed: {error}" if error else f"{model_id} is installed."
         )
+        self.set_models(self.rows)
         self.runner.list_models()
 
-    def _use(self) -> None:
-        row = self.selected()
-        if row is None:
-            return
+    def _use(self, row: ModelRow) -> None:
         cost = switch_cost(
             self.bridge.chunk_count,
             self.bridge.embed_rate or DEFAULT_RATE,
