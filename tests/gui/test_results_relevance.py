@@ -20,7 +20,6 @@ from desktop_app.ui.bridge import EngineBridge
 from desktop_app.ui.main_window import MainWindow
 from desktop_app.ui.widgets.results import (
     HIT_ROLE,
-    ROW_HEIGHT,
     STRONG_BAR,
     ResultDelegate,
     ResultsModel,
@@ -28,6 +27,7 @@ from desktop_app.ui.widgets.results import (
 )
 
 DISPLAY = Qt.ItemDataRole.DisplayRole
+ROW_HEIGHT = 92  # tall enough for a painted one-line row
 
 
 def hit(name: str, relevance: float, weak: bool, score: float = 0.5) -> FileHit:

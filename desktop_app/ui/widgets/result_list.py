@@ -2,6 +2,8 @@
 
 The list's last row, "Show N weaker matches", reveals the weak hits when it is clicked, or
 activated with Enter or a double-click; activating a hit's row asks for the file to be opened.
+Rows are laid out again whenever the list's width changes: their height follows their wrapped
+text. Every label is plain text, so a query such as ``"lava" <b>`` shows as typed.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ import os
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QElapsedTimer, QModelIndex, QPersistentModelIndex, Qt, Signal
-from PySide6.QtGui import QPalette
+from PySide6.QtGui import QPalette, QResizeEvent
 from PySide6.QtWidgets import QApplication, QLabel, QListView, QVBoxLayout, QWidget
 
 from desktop_app.engine.pathnames import display
@@ -25,6 +27,28 @@ def query_label(query: str) -> str:
     if query.startswith("similar:"):
         return os.path.basename(display(query.removeprefix("similar:")))
     return query
+
+
+class ResultsView(QListView):
+    """The list of hits: rows as wide as the viewport, their heights computed again (by the
+    delegate, for the new width) as soon as the width changes; no horizontal scrolling."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setUniformItemSizes(False)
+        self.setResizeMode(QListView.ResizeMode.Adjust)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setVerticalScrollMode(QListView.ScrollMode.ScrollPerPixel)
+        self._laying_out = False
+
+    def resizeEvent(self, e: QResizeEvent) -> None:
+        super().resizeEvent(e)
+        if e.size().width() != e.oldSize().width() and not self._laying_out:
+            self._laying_out = True  # a scrollbar shown by the new layout resizes us again
+            try:
+                self.doItemsLayout()  # now, not after Adjust's 100 ms: no stale row heights
+            finally:
+                self._laying_out = False
 
 
 class ResultsPanel(QWidget):
@@ -46,10 +70,11 @@ class ResultsPanel(QWidget):
         font.setBold(True)
         self.heading.setFont(font)
         self.hint = QLabel("The closest files match only weakly. Try other words or fewer filters.")
+        self.hint.setTextFormat(Qt.TextFormat.PlainText)
         self.hint.setWordWrap(True)
         self.hint.setForegroundRole(QPalette.ColorRole.PlaceholderText)
         self.model = ResultsModel()
-        self.view = QListView()
+        self.view = ResultsView()
         self.view.setModel(self.model)
         self.view.setItemDelegate(ResultDelegate(self.view))
         self.view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
