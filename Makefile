@@ -9,7 +9,7 @@ MODEL  := resources/models/all-MiniLM-L6-v2.F16.gguf
 
 PACKAGE_STAMP := $(VENV)/.installed-package
 
-.PHONY: setup run test soak lint bench bench-quality bench-builds screenshot screenshots package package-test clean
+.PHONY: setup run test soak lint bench bench-quality bench-builds screenshots package package-test clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -60,13 +60,10 @@ bench-builds: setup
 	$(BIN)/python -m tests.benchmarks.report
 
 # The README's picture of the real window, rendered offscreen (no display needed).
-screenshot: setup
-	QT_QPA_PLATFORM=offscreen $(BIN)/python -m desktop_app.ui.screenshot docs/screenshot.png
-
 # The README's gallery, from the real window under a real X server (Xvfb and openbox are started
 # when there is no DISPLAY: apt-get install xvfb openbox).
 screenshots: setup
-	$(BIN)/python -m desktop_app.ui.gallery docs/screenshots
+	$(BIN)/python -m tests.gallery docs/screenshots
 
 # Installers: the PyInstaller bundle, then the .tar.gz and .deb (Linux); see packaging/README.md.
 $(PACKAGE_STAMP): $(STAMP)

@@ -48,7 +48,7 @@ from desktop_app.ui.widgets.folders import FoldersPanel
 from desktop_app.ui.widgets.memory_gauge import MemoryGauge
 from desktop_app.ui.widgets.problems import ProblemsDialog
 from desktop_app.ui.widgets.result_list import ResultsPanel, query_label
-from desktop_app.ui.widgets.results import HIT_ROLE
+from desktop_app.ui.widgets.results import HIT_ROLE, plural
 
 if TYPE_CHECKING:
     from desktop_app.engine.events import EngineStarted
@@ -263,7 +263,7 @@ class MainWindow(QMainWindow):
         if response.results:
             self.stack.setCurrentWidget(self.results_panel)
             strong, weak = self.model.strong_count, self.model.weak_count
-            found = f"{strong} files" if strong else "No good matches"
+            found = plural(strong, "file") if strong else "No good matches"
             found += f", {weak} weaker" if weak else ""
             self.statusBar().showMessage(f"{found} in {response.took_ms:.0f} ms", 4000)
         elif self.bridge.indexing:

@@ -9,7 +9,7 @@ import os
 from typing import TYPE_CHECKING
 
 from desktop_app.engine.pathnames import display
-from desktop_app.ui.widgets.results import marked_html
+from desktop_app.ui.widgets.results import human_size, marked_html
 
 if TYPE_CHECKING:
     from desktop_app.engine.search import FileHit
@@ -20,7 +20,7 @@ def preview_html(hit: FileHit) -> str:
     parts = [
         f"<h3>{html.escape(hit.title or os.path.basename(display(hit.path)))}</h3>",
         f"<p style='color:gray'>{html.escape(display(hit.path))}<br>"
-        f"{modified} · {hit.size / 1024:.0f} KB · {html.escape(hit.file_type)}</p>",
+        f"{modified} · {human_size(hit.size)} · {html.escape(hit.file_type)}</p>",
     ]
     for passage in hit.passages:
         where = f"page {passage.page}" if passage.page else (passage.section or "")

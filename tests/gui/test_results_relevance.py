@@ -86,6 +86,13 @@ def test_one_weak_result_is_named_in_the_singular(win: MainWindow) -> None:
     assert rows(win) == ["strong-a.txt", "Show 1 weaker match"]
 
 
+def test_the_status_bar_counts_files_in_the_right_number(win: MainWindow) -> None:
+    feed(win, SearchResponse("q", "hybrid", 3.0, STRONG[:1] + WEAK[:1]))
+    assert win.statusBar().currentMessage().startswith("1 file, 1 weaker in ")
+    feed(win, SearchResponse("q", "hybrid", 3.0, STRONG))
+    assert win.statusBar().currentMessage().startswith("2 files in ")
+
+
 def test_enter_on_the_row_reveals_weak_results_and_a_new_search_hides_them(
     qtbot: QtBot, win: MainWindow, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -282,7 +282,9 @@ class Driver:
         # A quit that hangs dumps every thread's stack and exits 1 instead of waiting forever.
         faulthandler.dump_traceback_later(HANG_DUMP_S, exit=True)
         quit_action = next(
-            a for a in self.window.menuBar().actions()[0].menu().actions() if a.text() == "Quit"
+            a
+            for a in self.window.menuBar().actions()[0].menu().actions()
+            if a.text().replace("&", "") == "Quit"
         )
         quit_action.trigger()  # File > Quit
 

@@ -6,7 +6,7 @@ window-manager frame, so the gallery shows what a user sees and stays true as th
 changes. Without a ``DISPLAY`` it starts ``Xvfb`` and ``openbox`` itself (both must be
 installed: ``apt-get install xvfb openbox``).
 
-Usage: ``python -m desktop_app.ui.gallery [OUT_DIR]`` (default ``docs/screenshots``).
+Usage: ``python -m tests.gallery [OUT_DIR]`` (default ``docs/screenshots``).
 """
 
 from __future__ import annotations
