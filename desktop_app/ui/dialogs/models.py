@@ -20,13 +20,13 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QProgressBar,
     QPushButton,
-    QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
     QWidget,
 )
 
 from desktop_app.ui.bridge import EngineBridge
+from desktop_app.ui.widgets.tables import tidy_table
 
 if TYPE_CHECKING:
     from desktop_app.engine.models import ModelRow
@@ -72,20 +72,11 @@ class ModelsDialog(QDialog):
         self.runner = bridge.runner
         self.setWindowTitle("Embedding models")
         self.resize(780, 340)
-        self.table = QTableWidget(0, len(self.COLUMNS))
-        self.table.setHorizontalHeaderLabels(list(self.COLUMNS))
-        self.table.verticalHeader().hide()
-        self.table.setWordWrap(False)
-        self.table.setTextElideMode(Qt.TextElideMode.ElideRight)
-        self.table.setShowGrid(False)
-        self.table.setAlternatingRowColors(True)
+        self.table = tidy_table(self.COLUMNS, Qt.TextElideMode.ElideRight)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
-        header.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.progress = QProgressBar()
         self.progress.hide()
         self.info = QLabel()

@@ -8,19 +8,18 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QDialog,
     QDialogButtonBox,
     QHeaderView,
     QLabel,
     QPushButton,
     QStackedWidget,
-    QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
 )
 
 from desktop_app.engine.pathnames import display
+from desktop_app.ui.widgets.tables import tidy_table
 
 if TYPE_CHECKING:
     from desktop_app.engine.status import FileProblem
@@ -56,20 +55,11 @@ class ProblemsDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle("Files that could not be indexed")
         self.resize(760, 360)
-        self.table = QTableWidget(0, 3)
-        self.table.setHorizontalHeaderLabels(["File", "Problem", "Detail"])
-        self.table.verticalHeader().hide()
-        self.table.setWordWrap(False)
-        self.table.setTextElideMode(Qt.TextElideMode.ElideMiddle)
-        self.table.setAlternatingRowColors(True)
-        self.table.setShowGrid(False)
+        self.table = tidy_table(["File", "Problem", "Detail"], Qt.TextElideMode.ElideMiddle)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         header.setMinimumSectionSize(60)
-        header.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.empty = QLabel(
             "<h3>Nothing went wrong</h3><p>Every file indexed so far was read without trouble. "
             "A file that cannot be read (damaged, password-protected, too large) would be "
