@@ -192,10 +192,6 @@ class EngineRunner:
         """Index these files again (after the user fixed what made them fail)."""
         self._put("retry", lambda: self._retry(paths))
 
-    def index_all(self) -> None:
-        """Catch up with every folder (``watch`` at start; the engine start does it too)."""
-        self._put("index", lambda: self._index(lambda e: e.plan()))
-
     def apply_settings(self, values: dict[str, Any]) -> None:
         """Validate and save settings; what is refused comes back as one CommandFailed."""
         self._put("settings", lambda: self._apply_settings(values))
