@@ -29,7 +29,7 @@ run: setup
 	$(BIN)/desktop-search
 
 test: setup
-	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest
+	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest --timeout=600
 
 # Every reliability test, the long (soak) ones too, recording the figures of docs/RELIABILITY.md.
 soak: setup
