@@ -12,16 +12,14 @@ from PySide6.QtWidgets import QLabel, QStyle, QStyleOptionViewItem
 from pytestqt.qtbot import QtBot
 
 from desktop_app.engine.search import FileHit, SearchResponse
-from desktop_app.ui.widgets.result_list import ResultsPanel, query_label
-from desktop_app.ui.widgets.results import (
+from desktop_app.ui.widgets.result_delegate import (
     MARGIN_Y,
     SNIPPET_LINES,
     ResultDelegate,
-    ResultsModel,
-    human_size,
     row_colors,
-    weaker_label,
 )
+from desktop_app.ui.widgets.result_list import ResultsPanel, query_label
+from desktop_app.ui.widgets.results import ResultsModel, human_size, weaker_label
 
 LONG = " ".join(
     f"word{i} of the lava flow report, with samples from each vent and crater rim"

@@ -18,13 +18,8 @@ from desktop_app.engine.search import FileHit, SearchResponse
 from desktop_app.ui import main_window
 from desktop_app.ui.bridge import EngineBridge
 from desktop_app.ui.main_window import MainWindow
-from desktop_app.ui.widgets.results import (
-    HIT_ROLE,
-    STRONG_BAR,
-    ResultDelegate,
-    ResultsModel,
-    bar_width,
-)
+from desktop_app.ui.widgets.result_delegate import STRONG_BAR, ResultDelegate, bar_width
+from desktop_app.ui.widgets.results import HIT_ROLE, ResultsModel
 
 DISPLAY = Qt.ItemDataRole.DisplayRole
 ROW_HEIGHT = 92  # tall enough for a painted one-line row
