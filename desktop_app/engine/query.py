@@ -70,31 +70,96 @@ class ParsedQuery:
         return bool(self.terms)
 
 
+@dataclass(frozen=True)
+class FilterToken:
+    """One ``name:value`` filter as typed, with where it sits in the raw text.
+
+    The window shows each as a removable chip and cuts ``raw[start:end]`` out when the chip is
+    removed, so the positions are in the text the user typed (an unmatched quote included).
+    """
+
+    #: ``ext``, ``type``, ``in``, ``after`` or ``before`` (lower case, whatever was typed).
+    name: str
+    value: str
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class _Token:
+    """One piece of the query: a quoted ``phrase`` or a whitespace-free ``word``."""
+
+    start: int
+    end: int
+    phrase: str | None
+    word: str
+
+
+def _tokens(raw: str) -> tuple[list[_Token], bool]:
+    """The query's pieces in order, positions in ``raw``; and whether a quote was unmatched.
+
+    The one reading of the grammar: :func:`parse_query` and :func:`filter_tokens` both go
+    through here, so the chips the window shows are exactly the filters the search applies.
+    An unmatched quote (the last one) is dropped before the text is cut into pieces.
+    """
+    dropped = raw.rfind('"') if raw.count('"') % 2 else -1
+    text = raw if dropped < 0 else raw[:dropped] + raw[dropped + 1 :]
+
+    def at(i: int, end: bool) -> int:  # a position in ``text`` -> the same one in ``raw``
+        return i if dropped < 0 or i < dropped or (end and i == dropped) else i + 1
+
+    tokens = [
+        _Token(at(m.start(), False), at(m.end(), True), m.group(1), m.group(2) or "")
+        for m in _TOKEN.finditer(text)
+    ]
+    return tokens, dropped >= 0
+
+
+def _as_filter(token: _Token) -> tuple[str, str] | None:
+    """``(name, value)`` when the piece is a known filter with a value, else ``None``."""
+    if token.phrase is not None:
+        return None
+    name, sep, value = token.word.partition(":")
+    if sep and name.lower() in FILTER_NAMES and value:
+        return name.lower(), value
+    return None
+
+
+def filter_tokens(raw: str) -> list[FilterToken]:
+    """The filters typed in ``raw``, in order, each with its span in ``raw``."""
+    found: list[FilterToken] = []
+    for token in _tokens(raw)[0]:
+        named = _as_filter(token)
+        if named is not None:
+            found.append(FilterToken(named[0], named[1], token.start, token.end))
+    return found
+
+
 def parse_query(raw: str, *, filters: Filters | None = None) -> ParsedQuery:
     """Parse ``raw``; ``filters`` (from CLI flags or the UI) are merged with inline ones."""
     notes: list[str] = []
-    text = raw
-    if text.count('"') % 2:
-        text = text[: text.rfind('"')] + text[text.rfind('"') + 1 :]
+    tokens, unmatched = _tokens(raw)
+    if unmatched:
         notes.append("an unmatched quote was ignored")
     merged = (filters or Filters()).copy()
     words: list[str] = []
     phrases: list[str] = []
     excluded: list[str] = []
     loose: list[str] = []  # words outside quotes
-    for match in _TOKEN.finditer(text):
-        phrase, token = match.group(1), match.group(2)
+    for token_ in tokens:
+        phrase, token = token_.phrase, token_.word
         if phrase is not None:
             if _WORD.search(phrase):
                 phrases.append(" ".join(phrase.split()))
                 words.append(phrase)
             continue
-        name, sep, value = token.partition(":")
-        if sep and name.lower() in FILTER_NAMES and value:
-            _apply_filter(merged, name.lower(), value)
+        named = _as_filter(token_)
+        if named is not None:
+            _apply_filter(merged, *named)
         elif token.startswith("-") and len(token) > 1 and _WORD.fullmatch(token[1:]):
             excluded.append(token[1:])
         else:
+            name, sep, value = token.partition(":")
             if sep and name and value and name.isalpha() and not name.lower().startswith("http"):
                 notes.append(f"unknown filter '{name}:' searched as text")
             words.append(token)

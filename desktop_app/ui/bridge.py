@@ -19,13 +19,13 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import QObject, Signal
 
 from desktop_app.engine import events
-from desktop_app.engine.query import Filters
+from desktop_app.engine.query import Filters, FilterToken, filter_tokens
 from desktop_app.engine.runner import EngineRunner
 
 if TYPE_CHECKING:
     from desktop_app.engine.service import Engine
 
-__all__ = ["EngineBridge", "Filters"]
+__all__ = ["EngineBridge", "FilterToken", "Filters", "filter_tokens"]
 
 
 class EngineBridge(QObject):

@@ -9,6 +9,7 @@ position in their dropdown; a value the dropdown no longer offers is left out.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -49,15 +50,17 @@ def _settings() -> QSettings:
     return QSettings(str(state_file()), QSettings.Format.IniFormat)
 
 
-def save(window: QMainWindow, splitter: QSplitter, filters: dict[str, QComboBox]) -> None:
-    """Write the window's geometry, docks, splitter and each filter's value."""
+def save(window: QMainWindow, splitter: QSplitter, filters: Mapping[str, QComboBox | str]) -> None:
+    """Write the window's geometry, docks, splitter and each filter's value (a dropdown's
+    current one, or a value already read, e.g. ``SearchBar.filter_values()``)."""
     paths.ensure_dir(paths.config_dir())
     store = _settings()
     store.setValue("window/geometry", window.saveGeometry())
     store.setValue("window/state", window.saveState())
     store.setValue("window/splitter", splitter.saveState())
-    for name, combo in filters.items():
-        store.setValue(f"filters/{name}", str(combo.currentData() or ""))
+    for name, chosen in filters.items():
+        value = chosen.currentData() if isinstance(chosen, QComboBox) else chosen
+        store.setValue(f"filters/{name}", str(value or ""))
     store.sync()
 
 

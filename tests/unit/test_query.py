@@ -7,7 +7,14 @@ import os
 
 import pytest
 
-from desktop_app.engine.query import Filters, QueryError, parse_query, where_clause
+from desktop_app.engine.query import (
+    Filters,
+    FilterToken,
+    QueryError,
+    filter_tokens,
+    parse_query,
+    where_clause,
+)
 from desktop_app.engine.snippets import Highlighter, make_snippet
 
 
@@ -138,3 +145,43 @@ def test_highlights_mark_a_phrase_whole_and_fold_accents() -> None:
         "What you see is what you get"
     )
     assert marked(["café"], text) == ["Café", "cafe"]
+
+
+def test_filter_tokens_name_each_filter_and_where_it_was_typed() -> None:
+    raw = 'budget "in:quoted" EXT:pdf,docx -draft in:/home/me/work color:red after:2025'
+    tokens = filter_tokens(raw)
+    assert [(t.name, t.value) for t in tokens] == [
+        ("ext", "pdf,docx"),
+        ("in", "/home/me/work"),
+        ("after", "2025"),
+    ]
+    assert [raw[t.start : t.end] for t in tokens] == [
+        "EXT:pdf,docx",
+        "in:/home/me/work",
+        "after:2025",
+    ]
+    assert filter_tokens("ext: type:") == [], "a filter needs a value"
+
+
+def test_filter_token_spans_are_in_the_raw_text_past_an_unmatched_quote() -> None:
+    raw = 'say "hi type:pdf ext:md'
+    assert filter_tokens(raw) == [
+        FilterToken("type", "pdf", 8, 16),
+        FilterToken("ext", "md", 17, 23),
+    ]
+    glued = 'x ext:m"d y'  # the dropped quote sits inside the token: its span keeps it
+    (token,) = filter_tokens(glued)
+    assert (token.value, glued[token.start : token.end]) == ("md", 'ext:m"d')
+
+
+def test_the_engine_applies_exactly_the_filters_the_tokens_name() -> None:
+    raw = 'type:email notes "ext:txt" ext:md in:Projects before:2025-06 in:/srv/x'
+    parsed = parse_query(raw).filters
+    tokens = filter_tokens(raw)
+    assert parsed.types == [t.value for t in tokens if t.name == "type"] == ["email"]
+    assert parsed.extensions == ["md"]
+    assert parsed.folders == [t.value for t in tokens if t.name == "in"]
+    cut = raw
+    for t in reversed(tokens):
+        cut = cut[: t.start] + cut[t.end :]
+    assert parse_query(cut).filters == Filters(), "cutting every span leaves no filter"

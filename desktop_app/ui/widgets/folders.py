@@ -1,27 +1,46 @@
-"""The folders panel: the indexed folders with their counts, add (picker or drop) and remove."""
+"""The folders panel: the indexed folders with their counts, add (picker or drop) and remove.
+
+Each row names its folder as the folder dropdown and chips do (``folder_labels``: the name,
+and enough of the parent to tell same-named folders apart), elided in the middle when the dock
+is narrow, never scrolled sideways; the full path is the row's tooltip.
+"""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QSize, Qt, Signal
 from PySide6.QtWidgets import (
+    QAbstractItemView,
     QFileDialog,
     QHBoxLayout,
     QListWidget,
     QListWidgetItem,
     QPushButton,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
     QVBoxLayout,
     QWidget,
 )
 
 from desktop_app.engine.pathnames import display
+from desktop_app.ui.folder_labels import folder_labels
 
 if TYPE_CHECKING:
     from desktop_app.engine.status import EngineStatus
 
 #: Where each row keeps its folder's key (the text shows it for people).
 PATH_ROLE = Qt.ItemDataRole.UserRole
+
+
+class _FitWidth(QStyledItemDelegate):
+    """Rows ask for no width of their own, so the list lays them out at the viewport's width
+    and the style elides their text, instead of widening the content and scrolling sideways."""
+
+    def sizeHint(
+        self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex
+    ) -> QSize:
+        return QSize(0, super().sizeHint(option, index).height())
 
 
 class FoldersPanel(QWidget):
@@ -32,6 +51,12 @@ class FoldersPanel(QWidget):
     def __init__(self) -> None:
         super().__init__()
         self.list = QListWidget()
+        self.list.setItemDelegate(_FitWidth(self.list))
+        self.list.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.list.setHorizontalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+        self.list.setResizeMode(QListWidget.ResizeMode.Adjust)
+        self.list.setWordWrap(False)
         self.add_button = QPushButton("Add folder…")
         self.remove_button = QPushButton("Remove")
         self.remove_button.setEnabled(False)
@@ -78,9 +103,10 @@ class FoldersPanel(QWidget):
         selected = current.data(PATH_ROLE) if current else None
         self.list.clear()
         self._paused = {f.path for f in status.folders if f.paused}
+        labels = folder_labels([f.path for f in status.folders])
         for folder in status.folders:
             text = (
-                f"{display(folder.path)}\n  {folder.indexed} indexed"
+                f"{labels[folder.path]}\n  {folder.indexed} indexed"
                 + (f", {folder.failed} failed" if folder.failed else "")
                 + (f", {folder.pending} pending" if folder.pending else "")
                 + ("" if folder.exists else "  — folder not found")
@@ -88,6 +114,7 @@ class FoldersPanel(QWidget):
             )
             item = QListWidgetItem(text)
             item.setData(PATH_ROLE, folder.path)
+            item.setToolTip(display(folder.path))
             self.list.addItem(item)
             if folder.path == selected:
                 self.list.setCurrentItem(item)
