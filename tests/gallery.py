@@ -151,29 +151,9 @@ class Gallery:
 
     def dark(self) -> None:
         """The Fusion style with a dark palette, as a desktop in dark mode gives it."""
-        from PySide6.QtGui import QColor, QPalette
+        from tests.gui.palettes import dark_palette, use
 
-        role = QPalette.ColorRole
-        colours = {
-            role.Window: "#2b2b2b",
-            role.WindowText: "#e6e6e6",
-            role.Base: "#1f1f1f",
-            role.AlternateBase: "#2b2b2b",
-            role.Text: "#e6e6e6",
-            role.Button: "#353535",
-            role.ButtonText: "#e6e6e6",
-            role.Highlight: "#2f65ca",
-            role.HighlightedText: "#ffffff",
-            role.ToolTipBase: "#353535",
-            role.ToolTipText: "#e6e6e6",
-            role.PlaceholderText: "#8c8c8c",
-            role.Link: "#6ea8fe",
-        }
-        palette = QPalette()
-        for which, colour in colours.items():
-            palette.setColor(which, QColor(colour))
-        self.app.setStyle("Fusion")
-        self.app.setPalette(palette)
+        use(self.app, dark_palette())
 
     # -- driving -----------------------------------------------------------------------------
 

@@ -27,6 +27,9 @@ class EngineStarted:
 
     model: InstalledModel
     store: str
+    #: A catch-up run over the folders follows at once (the window says "Looking for
+    #: changes…" rather than "Up to date" until it ends).
+    catching_up: bool = False
 
 
 @dataclass(frozen=True)

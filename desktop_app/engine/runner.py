@@ -277,10 +277,11 @@ class EngineRunner:
         engine.query_embedder  # noqa: B018
         engine.index_embedder  # noqa: B018
         self.engine = engine
-        self._emit(EngineStarted(engine.model, engine.store_uri))
+        catch_up = bool(engine.folders) and not self.stopping.is_set()
+        self._emit(EngineStarted(engine.model, engine.store_uri, catching_up=catch_up))
         self._emit_status()
         self._restart_watcher()
-        if engine.folders:
+        if catch_up:
             self._index(lambda e: e.plan())  # catch up with changes made while closed
 
     def _add_folder(self, path: str) -> None:

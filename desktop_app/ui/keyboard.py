@@ -64,9 +64,7 @@ class SearchKeys(QObject):
     def _in_results(self, event: QKeyEvent) -> bool:
         key = event.key()
         plain = not event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier
-        if key == Qt.Key.Key_Escape or (
-            key == Qt.Key.Key_Up and plain and self.results.currentIndex().row() <= 0
-        ):
+        if key == Qt.Key.Key_Escape or (key == Qt.Key.Key_Up and plain and self._on_first_hit()):
             self.back_to_box()
             return True
         if is_typing(event):
@@ -74,6 +72,14 @@ class SearchKeys(QObject):
             QCoreApplication.sendEvent(self.box, event)  # the key itself, as if typed there
             return True
         return False
+
+    def _on_first_hit(self) -> bool:
+        """No selectable row above the current one (group headers above it do not count)."""
+        model, row = self.results.model(), self.results.currentIndex().row()
+        enabled = Qt.ItemFlag.ItemIsEnabled
+        return model is None or not any(
+            model.flags(model.index(r, 0)) & enabled for r in range(max(row, 0))
+        )
 
     def back_to_box(self) -> None:
         """Focus the box with the cursor at the end of the query (nothing selected)."""

@@ -8,7 +8,6 @@ pause (Enter at once, Esc clears); results are shown only if they answer the lat
 from __future__ import annotations
 
 import os
-import time
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QModelIndex, QPoint, Qt, QTimer
@@ -21,13 +20,9 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import (
     QApplication,
-    QComboBox,
     QDockWidget,
-    QHBoxLayout,
     QLabel,
-    QLineEdit,
     QMainWindow,
-    QProgressBar,
     QPushButton,
     QSplitter,
     QStackedWidget,
@@ -44,11 +39,12 @@ from desktop_app.ui.keyboard import SearchKeys
 from desktop_app.ui.menus import AboutDialog, Menus, ShortcutsDialog, popup_menu, show
 from desktop_app.ui.opener import open_externally
 from desktop_app.ui.preview import preview_html
+from desktop_app.ui.status_area import StatusArea
 from desktop_app.ui.widgets.folders import FoldersPanel
-from desktop_app.ui.widgets.memory_gauge import MemoryGauge
 from desktop_app.ui.widgets.problems import ProblemsDialog
 from desktop_app.ui.widgets.result_list import ResultsPanel, query_label
 from desktop_app.ui.widgets.results import HIT_ROLE, plural
+from desktop_app.ui.widgets.search_bar import SearchBar
 
 if TYPE_CHECKING:
     from desktop_app.engine.events import EngineStarted
@@ -78,7 +74,8 @@ class MainWindow(QMainWindow):
         self.keep_in_tray = False
         #: The engine's last start (the model in use), for Help > About.
         self.engine_info: EngineStarted | None = None
-        self._restored_folder: str | None = None
+        #: The query before "more like this", for the banner's way back.
+        self._before_similar: str | None = None
         self._build()
         self._connect()
         self._restore_state()
@@ -86,18 +83,11 @@ class MainWindow(QMainWindow):
     # -- layout ------------------------------------------------------------------------------
 
     def _build(self) -> None:
-        self.search_box = QLineEdit()
-        self.search_box.setObjectName("searchBox")
-        self.search_box.setPlaceholderText('Search your documents…  ("phrase", -word, ext:pdf)')
-        self.search_box.setClearButtonEnabled(True)
-        self.type_filter = window_state.dropdown(window_state.TYPES)
-        self.date_filter = window_state.dropdown(window_state.DATES)
-        self.folder_filter = window_state.dropdown([("All folders", "")])
-        top = QHBoxLayout()
-        top.addWidget(self.search_box, 1)
-        top.addWidget(self.type_filter)
-        top.addWidget(self.date_filter)
-        top.addWidget(self.folder_filter)
+        self.search_bar = SearchBar()
+        self.search_box = self.search_bar.search_box
+        self.type_filter = self.search_bar.type_filter
+        self.date_filter = self.search_bar.date_filter
+        self.folder_filter = self.search_bar.folder_filter
 
         self.results_panel = ResultsPanel()
         self.model = self.results_panel.model
@@ -129,7 +119,7 @@ class MainWindow(QMainWindow):
 
         body = QWidget()
         layout = QVBoxLayout(body)
-        layout.addLayout(top)
+        layout.addWidget(self.search_bar)
         layout.addWidget(splitter, 1)
         self.setCentralWidget(body)
 
@@ -140,22 +130,10 @@ class MainWindow(QMainWindow):
         dock.setFeatures(QDockWidget.DockWidgetFeature.NoDockWidgetFeatures)
         self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, dock)
 
-        self.progress_label = QLabel("Starting…")
-        self.progress_bar = QProgressBar()
-        self.progress_bar.setMaximumWidth(180)
-        self.progress_bar.hide()
-        self.pause_button = QPushButton("Pause")
-        self.pause_button.setCheckable(True)
-        self.pause_button.hide()
-        self.problems_button = QPushButton("No problems")
-        self.problems_button.setFlat(True)
-        self.gauge = MemoryGauge()
-        bar = self.statusBar()
-        bar.addWidget(self.progress_label, 1)
-        bar.addPermanentWidget(self.progress_bar)
-        bar.addPermanentWidget(self.pause_button)
-        bar.addPermanentWidget(self.problems_button)
-        bar.addPermanentWidget(self.gauge)
+        self.status_area = StatusArea(self.statusBar())
+        self.pause_button = self.status_area.pause_button
+        self.problems_button = self.status_area.problems_button
+        self.gauge = self.status_area.gauge
         self.problems = ProblemsDialog(self)
         self.menus = Menus(
             self,
@@ -193,11 +171,11 @@ class MainWindow(QMainWindow):
         b.repair_finished.connect(self._on_repaired, QUEUED)
         self.repair_button.clicked.connect(self.repair_index)
 
-        self.search_box.textEdited.connect(lambda _: self.typing_timer.start())
+        self.search_box.textEdited.connect(self._typed)
         self.search_box.returnPressed.connect(self.run_search)
         self.typing_timer.timeout.connect(self.run_search)
-        for combo in (self.type_filter, self.date_filter, self.folder_filter):
-            combo.currentIndexChanged.connect(lambda _: self.run_search())
+        self.search_bar.search_requested.connect(self.run_search)
+        self.results_panel.back_requested.connect(self.back_to_results)
         self.results_view.selectionModel().currentChanged.connect(self._show_preview)
         self.results_panel.open_requested.connect(self.open_path)
         self.results_view.customContextMenuRequested.connect(self._context_menu)
@@ -225,20 +203,18 @@ class MainWindow(QMainWindow):
         self.search_box.selectAll()
 
     def clear_search(self) -> None:
+        self._before_similar = None
         self.search_box.clear()
         self.results_panel.clear()
         self.preview.clear()
         self._show_idle_state()
 
     def filters(self) -> Filters:
-        days = int(self.date_filter.currentData() or 0)
-        kind = self.type_filter.currentData()
-        folder = self.folder_filter.currentData()
-        return Filters(
-            types=[kind] if kind else [],
-            folders=[folder] if folder else [],
-            after=time.time() - days * 86400 if days else None,
-        )
+        return self.search_bar.filters()
+
+    def _typed(self, _text: str) -> None:
+        self._before_similar = None  # a new query: "back" would lead nowhere it means
+        self.typing_timer.start()
 
     def run_search(self) -> None:
         self.typing_timer.stop()
@@ -252,21 +228,30 @@ class MainWindow(QMainWindow):
         self._latest_request = self.runner.searches.search(text, filters=filters)
 
     def more_like_this(self, path: str) -> None:
+        if self._before_similar is None:  # a chain of "more like this" keeps the first query
+            self._before_similar = self.search_box.text()
         self.search_box.setText("")
         self._latest_request = self.runner.searches.similar(path)
+
+    def back_to_results(self) -> None:
+        """The "Similar to" banner's way back: the query before "more like this", again."""
+        text, self._before_similar = self._before_similar or "", None
+        self.search_box.setText(text)
+        self.run_search()
+        self._focus_search()
 
     def _on_results(self, request_id: int, response: SearchResponse) -> None:
         if request_id != self._latest_request:
             return  # an older answer overtaken by newer typing
         self.preview.clear()  # a reset model does not signal a current-row change
-        self.results_panel.show_response(response)
+        self.results_panel.show_response(response, back_to=self._before_similar or "")
         if response.results:
             self.stack.setCurrentWidget(self.results_panel)
             strong, weak = self.model.strong_count, self.model.weak_count
             found = plural(strong, "file") if strong else "No good matches"
             found += f", {weak} weaker" if weak else ""
             self.statusBar().showMessage(f"{found} in {response.took_ms:.0f} ms", 4000)
-        elif self.bridge.indexing:
+        elif self.status_area.running:
             self._show_message(
                 "Nothing yet: the index is still being built, "
                 "more results will come as files are indexed."
@@ -336,14 +321,14 @@ class MainWindow(QMainWindow):
     def _on_ready(self, info: EngineStarted) -> None:
         self.ready = True
         self.engine_info = info
-        self.progress_label.setText(f"Ready · model {info.model.id}")
+        self.status_area.engine_ready(info.catching_up or self.bridge.indexing)
         self._show_idle_state()
         if self.search_box.text().strip():
             self.run_search()
 
     def repair_index(self) -> None:
         """The window's ``doctor --repair``: check, fix what is inconsistent or rebuild."""
-        self.progress_label.setText("Checking and repairing the index…")
+        self.status_area.repairing()
         if self.stack.currentWidget() is self.message_page:
             self._show_message("Checking and repairing the index…")
         self.runner.repair()
@@ -360,65 +345,37 @@ class MainWindow(QMainWindow):
         done = "; ".join(report.actions) or "nothing needed repairing"
         state = "healthy" if report.ok else f"still has {len(report.problems)} problems"
         text = f"Index {state}: {done} ({report.files} files, {report.chunks} passages)."
-        self.progress_label.setText(text)
-        self.progress_bar.hide()
-        self.pause_button.hide()
+        self.status_area.repaired(text)
         self.statusBar().showMessage(text, 20_000)
 
     def _on_failed(self, message: str) -> None:
-        self.progress_label.setText("The search engine could not start")
+        self.status_area.engine_failed()
         self._show_message(f"The search engine could not start:\n\n{message}")
 
     def _on_status(self, status: EngineStatus) -> None:
         self.status = status
         self.folders.set_status(status)
-        current = self.folder_filter.currentData()
-        if self._restored_folder is not None:  # the first status after a start
-            current, self._restored_folder = self._restored_folder, None
-        self.folder_filter.blockSignals(True)
-        self.folder_filter.clear()
-        self.folder_filter.addItem("All folders", "")
-        for folder in status.folders:
-            self.folder_filter.addItem(os.path.basename(folder.path) or folder.path, folder.path)
-        self.folder_filter.setCurrentIndex(max(0, self.folder_filter.findData(current)))
-        self.folder_filter.blockSignals(False)
-        failures = status.failures + status.notices
-        self.problems_button.setText(f"Problems ({len(failures)})" if failures else "No problems")
-        self.problems.set_failures(failures)
+        self.search_bar.set_folders([f.path for f in status.folders])
+        self.status_area.show_status(status)
+        self.problems.set_failures(status.failures + status.notices)
         if not self.search_box.text().strip():
             self._show_idle_state()
 
     def _on_progress(self, p: Progress) -> None:
-        self.progress_bar.show()
-        self.pause_button.show()
-        self.progress_bar.setMaximum(max(1, p.files_total))
-        self.progress_bar.setValue(p.files_done)
-        if p.paused:
-            why = "low memory" if p.paused_reason == "memory" else "paused"
-            self.progress_label.setText(f"Indexing {why}: {p.files_done} of {p.files_total} files")
-            return
-        eta = f", about {p.eta_s:.0f} s left" if p.eta_s else ""
-        self.progress_label.setText(
-            f"Indexing {p.files_done} of {p.files_total} files · {p.chunks_per_s:.1f} chunks/s"
-            f"{eta} · {os.path.basename(p.current_file)}"
-        )
+        self.status_area.show_progress(p)
 
     def _on_index_finished(self, summary: IndexSummary) -> None:
-        self.progress_bar.hide()
-        self.pause_button.hide()
-        self.pause_button.setChecked(False)
-        self.progress_label.setText(
-            f"Up to date · {summary.indexed} indexed, {summary.failed} failed, "
-            f"{summary.removed} removed"
-        )
+        self.status_area.run_finished(summary)
         if self.search_box.text().strip():
             self.run_search()  # refresh what is on screen
+        else:
+            self._show_idle_state()  # "Indexing in the background" would now be stale
 
     def _on_memory(self, reading: MemoryStatus) -> None:
         self.gauge.set_reading(reading)
 
     def _toggle_pause(self, paused: bool) -> None:
-        self.pause_button.setText("Resume" if paused else "Pause")
+        self.status_area.set_paused(paused)
         self.runner.set_paused(paused)
 
     def _show_message(self, text: str, first_run: bool = False) -> None:
@@ -438,7 +395,7 @@ class MainWindow(QMainWindow):
                 "folder on this window.",
                 first_run=True,
             )
-        elif self.bridge.indexing:
+        elif self.status_area.running:
             self._show_message("Indexing in the background; you can search already.")
         else:
             self._show_message("Type to search by meaning and by keyword.")
@@ -467,20 +424,24 @@ class MainWindow(QMainWindow):
     def show_about(self) -> AboutDialog:
         return show(AboutDialog(self.engine_info.model if self.engine_info else None, self))
 
-    def _filter_combos(self) -> dict[str, QComboBox]:
-        return {"type": self.type_filter, "date": self.date_filter, "folder": self.folder_filter}
-
     def save_state(self) -> None:
-        window_state.save(self, self.splitter, self._filter_combos())
+        window_state.save(
+            self,
+            self.splitter,
+            {
+                **self.search_bar.filter_values(),
+                "sort": self.results_panel.sort_key,
+                "group": self.results_panel.group_key,
+            },
+        )
 
     def _restore_state(self) -> None:
-        """Size, position, panes and the type and date filters as they were; the folder filter
-        waits for the first status (the folders arrive with it)."""
+        """Size, position, panes, the filters the user chose and the results' order as they
+        were (the folder filter is applied once the first status brings the folders)."""
         saved = window_state.restore(self, self.splitter)
-        self._restored_folder = saved.get("folder") or None
-        for name in ("type", "date"):
-            if saved.get(name):
-                window_state.select(self._filter_combos()[name], saved[name])
+        self.search_bar.restore_filters(saved)
+        self.results_panel.set_sort_key(saved.get("sort", ""))
+        self.results_panel.set_group_key(saved.get("group", ""))
 
     # -- drag and drop -----------------------------------------------------------------------
 

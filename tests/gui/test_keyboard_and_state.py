@@ -93,6 +93,25 @@ def test_down_enters_the_results_and_up_on_the_first_row_returns(
     assert win.focusWidget() is win.search_box
 
 
+def test_up_on_the_first_hit_returns_when_a_group_header_is_above_it(
+    qtbot: QtBot, win: MainWindow
+) -> None:
+    win.results_panel.set_group_key("folder")
+    win.search_box.setText("lava")
+    win._latest_request += 1
+    response = SearchResponse("lava", "hybrid", 3.0, HITS)
+    win.bridge.results.emit(win._latest_request, response)
+    QCoreApplication.processEvents()
+    view = win.results_view
+    assert win.model.index(0, 0).data(main_window.HIT_ROLE) is None  # the folder's header
+    win.search_box.setFocus()
+    qtbot.keyClick(win.search_box, Qt.Key.Key_Down)
+    first = view.currentIndex()
+    assert first.row() == 1 and first.data(main_window.HIT_ROLE) is HITS[0]  # row 0: header
+    qtbot.keyClick(view, Qt.Key.Key_Up)
+    assert win.focusWidget() is win.search_box
+
+
 def test_typing_in_the_results_goes_on_in_the_box(qtbot: QtBot, win: MainWindow) -> None:
     feed(win)
     in_results(win)

@@ -91,7 +91,7 @@ def test_remove_folder_and_problems(
     )
     qtbot.waitUntil(lambda: window.problems.table.rowCount() == 1, timeout=WAIT_MS)
     assert window.problems.table.item(0, 0).text() == str(docs / "broken.pdf")
-    assert window.problems_button.text() == "Problems (1)"
+    assert window.problems_button.text() == "1 problem"
     assert search(qtbot, window, "owls at night") == [str(docs / "owls.txt")]
 
     window.folders.list.setCurrentRow(0)
