@@ -26,7 +26,6 @@ from PySide6.QtWidgets import (
     QPushButton,
     QSplitter,
     QStackedWidget,
-    QTextBrowser,
     QVBoxLayout,
     QWidget,
 )
@@ -37,13 +36,13 @@ from desktop_app.ui import window_state
 from desktop_app.ui.bridge import EngineBridge, Filters
 from desktop_app.ui.keyboard import SearchKeys
 from desktop_app.ui.menus import AboutDialog, Menus, ShortcutsDialog, popup_menu, show
-from desktop_app.ui.opener import open_externally
-from desktop_app.ui.preview import preview_html
+from desktop_app.ui.opener import open_externally, reveal_in_folder
 from desktop_app.ui.status_area import StatusArea
 from desktop_app.ui.widgets.folders import FoldersPanel
+from desktop_app.ui.widgets.preview_pane import PreviewPane
 from desktop_app.ui.widgets.problems import ProblemsDialog
 from desktop_app.ui.widgets.result_list import ResultsPanel, query_label
-from desktop_app.ui.widgets.results import HIT_ROLE, plural
+from desktop_app.ui.widgets.results import HIT_ROLE
 from desktop_app.ui.widgets.search_bar import SearchBar
 
 if TYPE_CHECKING:
@@ -110,8 +109,7 @@ class MainWindow(QMainWindow):
         self.stack = QStackedWidget()
         self.stack.addWidget(self.message_page)
         self.stack.addWidget(self.results_panel)
-        self.preview = QTextBrowser()
-        self.preview.setOpenLinks(False)
+        self.preview = PreviewPane()
         self.splitter = splitter = QSplitter()
         splitter.addWidget(self.stack)
         splitter.addWidget(self.preview)
@@ -178,6 +176,10 @@ class MainWindow(QMainWindow):
         self.results_panel.back_requested.connect(self.back_to_results)
         self.results_view.selectionModel().currentChanged.connect(self._show_preview)
         self.results_panel.open_requested.connect(self.open_path)
+        self.preview.open_requested.connect(self.open_path)
+        self.preview.reveal_requested.connect(self.reveal_path)
+        for gone in (b.status_changed, b.index_finished):  # the previewed file may be deleted
+            gone.connect(lambda *_: self.preview.forget_if_missing(), QUEUED)
         self.results_view.customContextMenuRequested.connect(self._context_menu)
         self.folders.add_requested.connect(self.add_folder)
         self.first_folder_button.clicked.connect(self.folders.pick_folder)
@@ -247,10 +249,6 @@ class MainWindow(QMainWindow):
         self.results_panel.show_response(response, back_to=self._before_similar or "")
         if response.results:
             self.stack.setCurrentWidget(self.results_panel)
-            strong, weak = self.model.strong_count, self.model.weak_count
-            found = plural(strong, "file") if strong else "No good matches"
-            found += f", {weak} weaker" if weak else ""
-            self.statusBar().showMessage(f"{found} in {response.took_ms:.0f} ms", 4000)
         elif self.status_area.running:
             self._show_message(
                 "Nothing yet: the index is still being built, "
@@ -272,19 +270,29 @@ class MainWindow(QMainWindow):
         if hit is None:
             self.preview.clear()
             return
-        self.preview.setHtml(preview_html(hit))
+        self.preview.show_hit(hit)
 
     # -- opening -----------------------------------------------------------------------------
 
     def open_path(self, path: str) -> None:
-        """Open a file or folder (an index key) with the system's default application; say so
-        in the status bar if it cannot be (the file's name first: a long path is cut)."""
+        """Open a file or folder (an index key) with the system's default application."""
         if not open_externally(path):
-            shown = display(path).rstrip("/\\") or display(path)
-            name, where = os.path.basename(shown) or shown, os.path.dirname(shown)
-            self.statusBar().showMessage(
-                f"Could not open “{name}”" + (f" (in {where})" if where else ""), 15_000
-            )
+            self._could_not("Could not open “{}”", path)
+
+    def reveal_path(self, path: str) -> None:
+        """Show a file in its folder, selected where the platform's file manager allows."""
+        if not reveal_in_folder(path):
+            self._could_not("Could not show “{}” in its folder", path)
+
+    def _could_not(self, template: str, path: str) -> None:
+        """Say so in the status bar, and under the preview's buttons when it shows that file
+        (the file's name first: a long path is cut)."""
+        shown = display(path).rstrip("/\\") or display(path)
+        name, where = os.path.basename(shown) or shown, os.path.dirname(shown)
+        text = template.format(name) + (f" (in {where})" if where else "")
+        self.statusBar().showMessage(text, 15_000)
+        if self.preview.current_path() == path:
+            self.preview.say(text)
 
     def add_folder(self, path: str) -> None:
         """Ask for ``path`` to be indexed; the search box gets the focus back."""
@@ -298,7 +306,7 @@ class MainWindow(QMainWindow):
             return
         actions = [
             ("Open", lambda: self.open_path(hit.path)),
-            ("Show in folder", lambda: self.open_path(os.path.dirname(hit.path))),
+            ("Show in folder", lambda: self.reveal_path(hit.path)),
             ("Copy path", lambda: QGuiApplication.clipboard().setText(display(hit.path))),
             ("More like this", lambda: self.more_like_this(hit.path)),
         ]

@@ -2,12 +2,17 @@
 
 The light one is the Fusion style's own; the dark one is what a desktop in dark mode hands a
 Qt application (the gallery's dark screenshot uses it too, so what is tested is what is shown).
+Legibility is measured with the app's own WCAG contrast (``desktop_app.ui.colors``).
 """
 
 from __future__ import annotations
 
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QApplication, QStyleFactory
+
+from desktop_app.ui.colors import contrast, luminance
+
+__all__ = ["DARK", "contrast", "dark_palette", "light_palette", "luminance", "use"]
 
 DARK = {
     QPalette.ColorRole.Window: "#2b2b2b",
@@ -45,22 +50,3 @@ def use(app: QApplication, palette: QPalette) -> None:
     """Fusion with ``palette``: the platform style on a desktop that sets one."""
     app.setStyle("Fusion")
     app.setPalette(palette)
-
-
-def luminance(colour: QColor) -> float:
-    """WCAG relative luminance of an sRGB colour."""
-
-    def channel(c: float) -> float:
-        return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
-
-    return (
-        0.2126 * channel(colour.redF())
-        + 0.7152 * channel(colour.greenF())
-        + 0.0722 * channel(colour.blueF())
-    )
-
-
-def contrast(a: QColor, b: QColor) -> float:
-    """WCAG contrast ratio, 1 (none) to 21 (black on white); 4.5 is legible body text."""
-    la, lb = sorted((luminance(a), luminance(b)), reverse=True)
-    return (la + 0.05) / (lb + 0.05)

@@ -58,7 +58,8 @@ def test_add_folder_search_and_open(
     assert paths[0] == str(docs / "boats.txt")
     hit = window.model.hits[0]
     assert "wind" in {hit.snippet[a:b].lower() for a, b in hit.highlights}
-    assert "<b>" in window.preview.toHtml() or "font-weight" in window.preview.toHtml()
+    page = window.preview.browser.toHtml()
+    assert "<b>" in page or "font-weight" in page
 
     opened: list[QUrl] = []
     monkeypatch.setattr(QDesktopServices, "openUrl", lambda url: opened.append(url) or True)

@@ -71,7 +71,7 @@ def test_strong_results_first_and_weak_ones_behind_one_row(win: MainWindow) -> N
     assert more.data(HIT_ROLE) is None
     assert [win.model.index(r, 0).data(HIT_ROLE) for r in (0, 1)] == STRONG
     assert win.results_view.currentIndex().row() == 0
-    assert "strong-a.txt" in win.preview.toPlainText()
+    assert (win.preview.current_path() or "").endswith("strong-a.txt")
     assert not win.results_panel.heading.isVisible()
     assert [h.path for h in win.model.hits] == [h.path for h in STRONG + WEAK]
 
@@ -81,11 +81,15 @@ def test_one_weak_result_is_named_in_the_singular(win: MainWindow) -> None:
     assert rows(win) == ["strong-a.txt", "Show 1 weaker match"]
 
 
-def test_the_status_bar_counts_files_in_the_right_number(win: MainWindow) -> None:
+def test_the_count_above_the_results_is_in_the_right_number(win: MainWindow) -> None:
+    count = win.results_panel.count_label
     feed(win, SearchResponse("q", "hybrid", 3.0, STRONG[:1] + WEAK[:1]))
-    assert win.statusBar().currentMessage().startswith("1 file, 1 weaker in ")
-    feed(win, SearchResponse("q", "hybrid", 3.0, STRONG))
-    assert win.statusBar().currentMessage().startswith("2 files in ")
+    assert count.text() == "1 file · 3 ms"
+    feed(win, SearchResponse("q", "hybrid", 12.4, STRONG))
+    assert count.text() == "2 files · 12 ms"
+    feed(win, SearchResponse("q", "hybrid", 5.0, WEAK[:1]))
+    assert count.text() == "1 weaker match · 5 ms"
+    assert win.statusBar().currentMessage() == ""  # the run's state stays in view
 
 
 def test_enter_on_the_row_reveals_weak_results_and_a_new_search_hides_them(
@@ -98,12 +102,12 @@ def test_enter_on_the_row_reveals_weak_results_and_a_new_search_hides_them(
     qtbot.keyClick(view, Qt.Key.Key_Down)
     qtbot.keyClick(view, Qt.Key.Key_Down)
     assert view.currentIndex().data(DISPLAY) == "Show 2 weaker matches"
-    assert win.preview.toPlainText() == ""
+    assert win.preview.current_path() is None and win.preview.browser.toPlainText() == ""
     qtbot.keyClick(view, Qt.Key.Key_Return)
     assert rows(win) == ["strong-a.txt", "strong-b.txt", "weak-a.txt", "weak-b.txt"]
     assert calls == []  # revealing opened nothing
     assert view.currentIndex().data(HIT_ROLE) is WEAK[0]
-    assert "weak-a.txt" in win.preview.toPlainText()
+    assert (win.preview.current_path() or "").endswith("weak-a.txt")
     qtbot.keyClick(view, Qt.Key.Key_Down)
     qtbot.keyClick(view, Qt.Key.Key_Return)
     assert calls == ["/docs/weak-b.txt"]  # a revealed hit opens like any other
@@ -151,20 +155,20 @@ def test_all_weak_says_no_good_matches_and_leaves_the_preview_empty(
     qtbot: QtBot, win: MainWindow
 ) -> None:
     feed(win, SearchResponse("lava", "hybrid", 3.0, STRONG))
-    assert "strong-a.txt" in win.preview.toPlainText()
+    assert (win.preview.current_path() or "").endswith("strong-a.txt")
     feed(win, SearchResponse("qwzxvbnm", "hybrid", 3.0, WEAK))
     heading = win.results_panel.heading
     assert heading.isVisible() and heading.text() == "No good matches for “qwzxvbnm”"
     assert heading.textFormat() == Qt.TextFormat.PlainText
     assert rows(win) == ["Show 2 weaker matches"]
-    assert win.preview.toPlainText() == ""
+    assert win.preview.current_path() is None and win.preview.browser.toPlainText() == ""
     assert not win.results_view.currentIndex().isValid()
 
     win.search_box.setFocus()  # Down from the search box, then Enter, reveals them
     qtbot.keyClick(win.search_box, Qt.Key.Key_Down)
     qtbot.keyClick(win.results_view, Qt.Key.Key_Return)
     assert rows(win) == ["weak-a.txt", "weak-b.txt"]
-    assert "weak-a.txt" in win.preview.toPlainText()
+    assert (win.preview.current_path() or "").endswith("weak-a.txt")
     assert heading.isVisible()
 
     feed(win, SearchResponse('"lava lake" <b>', "hybrid", 3.0, WEAK))

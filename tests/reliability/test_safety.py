@@ -700,12 +700,21 @@ ALLOWED_CALLS: dict[tuple[str, str, str], str] = {
         "the same Open action for a file name that is not valid UTF-8 (a QUrl cannot carry "
         "it): xdg-open with a fixed argument list, no shell"
     ),
+    ("desktop_app/ui/opener.py", "_start_detached", "QProcess.startDetached"): (
+        "the user's Show in folder action on macOS and Windows: the system file manager "
+        "('/usr/bin/open -R <file>', 'explorer.exe /select, <file>'), a fixed argument list, "
+        "no shell"
+    ),
+    ("desktop_app/ui/opener.py", "_show_items", "QDBusMessage.createMethodCall"): (
+        "the same Show in folder action on Linux: the freedesktop FileManager1.ShowItems call "
+        "with the file's URI, sent only to a file manager that is running or can be started"
+    ),
 }
 #: Modules whose every use starts programs or opens things outside the app.
 PROGRAM_MODULES = {"subprocess", "webbrowser", "pty"}
 #: os functions that start programs or hand a file to the system.
 OS_PROGRAM_PREFIXES = ("system", "popen", "startfile", "exec", "spawn", "posix_spawn", "fork")
-QT_OPENERS = {"QDesktopServices", "QProcess"}
+QT_OPENERS = {"QDesktopServices", "QProcess", "QDBusMessage"}
 
 
 def _dotted(node: ast.expr) -> str:

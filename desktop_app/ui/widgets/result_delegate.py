@@ -36,6 +36,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop_app.engine.pathnames import display
+from desktop_app.ui.colors import contrast, mix
 from desktop_app.ui.widgets.results import HEADER_ROLE, HIT_ROLE, MORE_ROLE, human_size, type_label
 
 if TYPE_CHECKING:
@@ -62,15 +63,6 @@ def bar_width(hit: FileHit, full: int = BAR_WIDTH) -> int:
     return round(full * max(0.0, min(float(hit.relevance), 1.0)))
 
 
-def mix(a: QColor, b: QColor, t: float) -> QColor:
-    """``a`` moved by ``t`` (0..1) towards ``b``, opaque: a muted colour for either palette."""
-    return QColor(
-        round(a.red() + (b.red() - a.red()) * t),
-        round(a.green() + (b.green() - a.green()) * t),
-        round(a.blue() + (b.blue() - a.blue()) * t),
-    )
-
-
 class RowColors(NamedTuple):
     """The colours a row's parts are painted in."""
 
@@ -79,16 +71,31 @@ class RowColors(NamedTuple):
     ground: QColor
 
 
+#: The least contrast of a row's secondary text (folder, date, size) with its ground: WCAG's
+#: figure for text that is not the main reading.
+SECONDARY_CONTRAST = 3.0
+
+
 def row_colors(palette: QPalette, selected: bool, weak: bool) -> RowColors:
     """On the selected row the palette's highlighted text, and a mix of it for the secondary
     text: readable on the highlight colour in light and dark palettes alike."""
     role = QPalette.ColorRole
     text = palette.color(role.HighlightedText if selected else role.Text)
     ground = palette.color(role.Highlight if selected else role.Base)
-    if weak:  # subdued, never faint: about 4.5:1 against the row in light and dark
-        text = mix(text, ground, 0.25 if selected else 0.45)
+    if weak:  # subdued, never faint: at least 3:1 against the row in light and dark
+        text = subdued(text, ground, 0.25 if selected else 0.45)
         return RowColors(text, text, ground)
-    return RowColors(text, mix(text, ground, 0.2 if selected else 0.4), ground)
+    return RowColors(text, subdued(text, ground, 0.2 if selected else 0.4), ground)
+
+
+def subdued(text: QColor, ground: QColor, t: float) -> QColor:
+    """``text`` mixed ``t`` towards ``ground``, less where that would fall under 3:1 (a pale
+    selection colour such as Fusion's light one leaves little room)."""
+    for share in (t, t / 2, 0.0):
+        colour = mix(text, ground, share)
+        if contrast(colour, ground) >= SECONDARY_CONTRAST:
+            return colour
+    return text
 
 
 def _plain(text: str) -> str:

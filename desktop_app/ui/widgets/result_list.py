@@ -142,6 +142,8 @@ class ResultsPanel(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.model = ResultsModel()
+        #: How long the search shown took (0: none shown).
+        self._took_ms = 0.0
         self.view = ResultsView()
         self.view.setModel(self.model)
         self.view.setItemDelegate(ResultDelegate(self.view))
@@ -278,10 +280,9 @@ class ResultsPanel(QWidget):
 
     def _show_count(self) -> None:
         shown, weak = self.model.shown_count, self.model.weak_count
-        if shown:
-            self.count_label.setText(plural(shown, "file"))
-        else:
-            self.count_label.setText(plural(weak, "weaker match", "weaker matches"))
+        text = plural(shown, "file") if shown else plural(weak, "weaker match", "weaker matches")
+        # The search's time here, not in the status bar: a message there hides the run's state.
+        self.count_label.setText(f"{text} · {self._took_ms:.0f} ms" if self._took_ms else text)
         self.bar.setVisible(bool(self.model.hits))
 
     # -- answers -----------------------------------------------------------------------------
@@ -291,6 +292,7 @@ class ResultsPanel(QWidget):
         hit becomes current (no current row when none is strong: the preview stays empty).
         ``back_to``: the query a "more like this" answer's Back button names ("" for none)."""
         self.model.set_hits(response.results)
+        self._took_ms = response.took_ms
         no_good = bool(self.model.hits) and not self.model.strong_count
         self.set_labels(response.notes, query_label(response.query) if no_good else "")
         self.set_similar(response.query, back_to)

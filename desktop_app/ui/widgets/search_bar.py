@@ -25,7 +25,7 @@ from collections.abc import Callable, Sequence
 from functools import partial
 
 from PySide6.QtCore import QPoint, QRect, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QPainter, QPaintEvent, QPalette, QPen
+from PySide6.QtGui import QPainter, QPaintEvent, QPalette, QPen
 from PySide6.QtWidgets import (
     QAbstractButton,
     QComboBox,
@@ -43,6 +43,7 @@ from PySide6.QtWidgets import (
 from desktop_app.engine.pathnames import display
 from desktop_app.ui import window_state
 from desktop_app.ui.bridge import Filters, FilterToken, filter_tokens
+from desktop_app.ui.colors import mix
 from desktop_app.ui.folder_labels import folder_labels
 
 #: Which dropdown each typed filter takes over (``ext:`` and ``before:`` have none).
@@ -50,15 +51,6 @@ TAKES_OVER = {"type": "type", "in": "folder", "after": "date"}
 #: The order chips are shown in, whatever order they were typed in.
 CHIP_ORDER = ("type", "ext", "in", "date", "after", "before")
 POPUP_MAX_WIDTH = 640
-
-
-def _mix(a: QColor, b: QColor, share: float) -> QColor:
-    """``share`` of ``b`` over ``a``: chip colours from the palette, so dark themes work."""
-    return QColor(
-        round(a.red() + (b.red() - a.red()) * share),
-        round(a.green() + (b.green() - a.green()) * share),
-        round(a.blue() + (b.blue() - a.blue()) * share),
-    )
 
 
 class FlowLayout(QLayout):
@@ -162,7 +154,7 @@ class _CloseButton(QAbstractButton):
         text = palette.color(QPalette.ColorRole.WindowText)
         if self.underMouse() or self.hasFocus():
             painter.setPen(Qt.PenStyle.NoPen)
-            painter.setBrush(_mix(palette.color(QPalette.ColorRole.Window), text, 0.25))
+            painter.setBrush(mix(palette.color(QPalette.ColorRole.Window), text, 0.25))
             painter.drawEllipse(self.rect().adjusted(0, 0, -1, -1))
         painter.setPen(QPen(text, 1.4))
         r = self.rect().adjusted(5, 5, -5, -5)
@@ -198,8 +190,8 @@ class Chip(QWidget):
         palette = self.palette()
         window = palette.color(QPalette.ColorRole.Window)
         accent = palette.color(QPalette.ColorRole.Highlight)
-        painter.setPen(QPen(_mix(window, accent, 0.55), 1))
-        painter.setBrush(_mix(window, accent, 0.18))
+        painter.setPen(QPen(mix(window, accent, 0.55), 1))
+        painter.setBrush(mix(window, accent, 0.18))
         box = self.rect().adjusted(0, 0, -1, -1)
         radius = box.height() / 2
         painter.drawRoundedRect(box, radius, radius)
