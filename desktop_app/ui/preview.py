@@ -15,15 +15,10 @@ shows it literally). Pure functions, no widgets: ``widgets/preview_pane.py`` sho
 
 from __future__ import annotations
 
-import datetime as dt
 import html
-import os
 import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final
-
-from desktop_app.engine.pathnames import display
-from desktop_app.ui.widgets.results import human_size
 
 if TYPE_CHECKING:
     from desktop_app.engine.search import FileHit, Passage
@@ -190,17 +185,6 @@ def body_html(hit: FileHit, colors: PreviewColors | None = None) -> str:
             parts.append(f"<p style='{style}'>{html.escape(where)}</p>")
         parts.append(passage_html(passage, hit.file_type, colors, first=passage.char_start == 0))
     return "".join(parts)
-
-
-def preview_html(hit: FileHit) -> str:
-    """The whole page with its own heading, for a plain text view without the pane's header
-    (the window's preview until it shows ``PreviewPane``)."""
-    modified = dt.datetime.fromtimestamp(hit.modified).strftime("%Y-%m-%d %H:%M")
-    return (
-        f"<h3>{html.escape(hit.title or os.path.basename(display(hit.path)))}</h3>"
-        f"<p style='color:gray'>{html.escape(display(hit.path))}<br>"
-        f"{modified} · {human_size(hit.size)} · {html.escape(hit.file_type)}</p>" + body_html(hit)
-    )
 
 
 # -- blocks ------------------------------------------------------------------------------------

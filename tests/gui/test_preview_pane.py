@@ -138,12 +138,12 @@ def test_the_file_name_appears_once_in_the_whole_pane(pane: PreviewPane) -> None
     is the passage's own heading shows once too (in the body, where it is)."""
     pane.show_hit(file_hit("/docs/geology/field-notes.md", MARKDOWN, "markdown", "Field notes"))
     labels = (pane.name_label, pane.folder_label, pane.facts_label)
-    everything = "\n".join([*(lab.full_text() for lab in labels), pane.browser.toPlainText()])
-    assert pane.name_label.full_text() == "field-notes.md"
+    everything = "\n".join([*(lab.text() for lab in labels), pane.browser.toPlainText()])
+    assert pane.name_label.text() == "field-notes.md"
     assert everything.count("field-notes") == 1
     assert everything.count("Field notes") == 1
-    assert pane.folder_label.full_text() == "/docs/geology"
-    assert "2 KB" in pane.facts_label.full_text()
+    assert pane.folder_label.text() == "/docs/geology"
+    assert "2 KB" in pane.facts_label.text()
 
 
 def test_highlights_are_bold_and_marked(pane: PreviewPane) -> None:
@@ -163,7 +163,7 @@ def test_markup_and_entities_in_the_text_show_literally(pane: PreviewPane) -> No
     assert text in shown
     assert shown.count("&quot;") == 1  # the one typed in the file, none made of the '"'
     assert block_of(pane.browser.document(), "not bold").charFormat().fontWeight() < 600
-    assert pane.name_label.full_text() == "<b>odd &quot;.txt"
+    assert pane.name_label.text() == "<b>odd &quot;.txt"
     assert pane.name_label.textFormat() == Qt.TextFormat.PlainText
 
 
@@ -174,7 +174,7 @@ def test_clear_empties_the_pane_and_turns_the_buttons_off(pane: PreviewPane, pre
     pane.clear()
     assert pane.browser.toPlainText() == ""
     assert pane.current_path() is None
-    assert pane.name_label.full_text() == "" and pane.facts_label.full_text() == ""
+    assert pane.name_label.text() == "" and pane.facts_label.text() == ""
     buttons = (pane.open_button, pane.reveal_button, pane.copy_button)
     assert not any(b.isEnabled() for b in buttons)
 
@@ -260,7 +260,7 @@ def test_text_is_readable_in_light_and_dark_palettes(pane: PreviewPane, dark: bo
     window = palette.color(QPalette.ColorRole.Window)
     for label in (pane.name_label, pane.folder_label, pane.facts_label):
         shown = label.palette().color(label.foregroundRole())
-        assert contrast(shown, window) >= 4.5, (label.full_text(), shown.name())
+        assert contrast(shown, window) >= 4.5, (label.text(), shown.name())
     colors = page_colors(pane.browser.palette())
     base = pane.browser.palette().color(QPalette.ColorRole.Base)
     text = pane.browser.palette().color(QPalette.ColorRole.Text)

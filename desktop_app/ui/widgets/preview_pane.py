@@ -13,8 +13,8 @@ import datetime as dt
 import os
 from typing import TYPE_CHECKING, Final
 
-from PySide6.QtCore import QEvent, QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QColor, QGuiApplication, QPalette, QResizeEvent
+from PySide6.QtCore import QEvent, Qt, QTimer, Signal
+from PySide6.QtGui import QGuiApplication, QPalette
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -26,7 +26,9 @@ from PySide6.QtWidgets import (
 )
 
 from desktop_app.engine.pathnames import display, os_path
+from desktop_app.ui.colors import mix
 from desktop_app.ui.preview import PreviewColors, body_html
+from desktop_app.ui.widgets.elided import ElidedLabel
 from desktop_app.ui.widgets.results import human_size, type_label
 
 if TYPE_CHECKING:
@@ -38,54 +40,12 @@ INDENT_PX: Final = 18
 STYLE: Final = "p { margin: 0 0 8px 0; } pre { margin: 0 0 8px 0; } hr { margin: 4px 0; }"
 
 
-class ElidedLabel(QLabel):
-    """A plain-text label that shows as much of its text as fits, with "…" where it is cut,
-    and the whole text as its tooltip. It never asks for more width than it gets."""
-
-    def __init__(self, mode: Qt.TextElideMode = Qt.TextElideMode.ElideRight) -> None:
-        super().__init__()
-        self._full = ""
-        self._mode = mode
-        self.setTextFormat(Qt.TextFormat.PlainText)
-        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
-        self.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-
-    def full_text(self) -> str:
-        return self._full
-
-    def set_full_text(self, text: str) -> None:
-        self._full = text
-        self.setToolTip(text)
-        self._elide()
-
-    def minimumSizeHint(self) -> QSize:
-        return QSize(0, super().minimumSizeHint().height())
-
-    def resizeEvent(self, event: QResizeEvent) -> None:
-        super().resizeEvent(event)
-        self._elide()
-
-    def _elide(self) -> None:
-        shown = self.fontMetrics().elidedText(self._full, self._mode, max(self.width(), 0))
-        if shown != self.text():
-            self.setText(shown)
-
-
-def mixed(a: QColor, b: QColor, t: float) -> str:
-    """``a`` moved ``t`` of the way towards ``b``, as ``#rrggbb`` for the page's HTML."""
-    return QColor(
-        round(a.red() + (b.red() - a.red()) * t),
-        round(a.green() + (b.green() - a.green()) * t),
-        round(a.blue() + (b.blue() - a.blue()) * t),
-    ).name()
-
-
 def page_colors(palette: QPalette) -> PreviewColors:
     """The page's muted text and mark background from the view's palette (light or dark)."""
     text = palette.color(QPalette.ColorRole.Text)
     base = palette.color(QPalette.ColorRole.Base)
     highlight = palette.color(QPalette.ColorRole.Highlight)
-    return PreviewColors(muted=mixed(text, base, 0.4), mark=mixed(highlight, base, 0.7))
+    return PreviewColors(muted=mix(text, base, 0.4).name(), mark=mix(highlight, base, 0.7).name())
 
 
 class PreviewPane(QWidget):
@@ -97,13 +57,13 @@ class PreviewPane(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._hit: FileHit | None = None
-        self.name_label = ElidedLabel()
+        self.name_label = ElidedLabel(tooltip=True)
         font = self.name_label.font()
         font.setBold(True)
         font.setPointSizeF(font.pointSizeF() * 1.15)
         self.name_label.setFont(font)
-        self.folder_label = ElidedLabel(Qt.TextElideMode.ElideMiddle)
-        self.facts_label = ElidedLabel()
+        self.folder_label = ElidedLabel(mode=Qt.TextElideMode.ElideMiddle, tooltip=True)
+        self.facts_label = ElidedLabel(tooltip=True)
         self.open_button = QPushButton("Open")
         self.reveal_button = QPushButton("Show in folder")
         self.copy_button = QPushButton("Copy path")
@@ -159,10 +119,10 @@ class PreviewPane(QWidget):
         and Open / Show in folder off."""
         self._hit = hit
         shown = display(hit.path)
-        self.name_label.set_full_text(os.path.basename(shown) or shown)
-        self.folder_label.set_full_text(os.path.dirname(shown))
+        self.name_label.setText(os.path.basename(shown) or shown)
+        self.folder_label.setText(os.path.dirname(shown))
         modified = dt.datetime.fromtimestamp(hit.modified).strftime("%Y-%m-%d %H:%M")
-        self.facts_label.set_full_text(
+        self.facts_label.setText(
             f"{modified} · {human_size(hit.size)} · {type_label(hit.file_type)}"
         )
         self._copied.stop()
@@ -178,7 +138,7 @@ class PreviewPane(QWidget):
         """The empty state: no file, an empty body (its placeholder shows), buttons off."""
         self._hit = None
         for label in (self.name_label, self.folder_label, self.facts_label):
-            label.set_full_text("")
+            label.setText("")
         self.browser.clear()
         for button in (self.open_button, self.reveal_button, self.copy_button):
             button.setEnabled(False)
@@ -242,12 +202,10 @@ class PreviewPane(QWidget):
         """Folder and facts a step quieter than the name, from this palette's own text and
         window colours (a palette's PlaceholderText can be far too faint on dark themes)."""
         palette = self.palette()
-        quiet = QColor(
-            mixed(
-                palette.color(QPalette.ColorRole.WindowText),
-                palette.color(QPalette.ColorRole.Window),
-                0.3,
-            )
+        quiet = mix(
+            palette.color(QPalette.ColorRole.WindowText),
+            palette.color(QPalette.ColorRole.Window),
+            0.3,
         )
         for label in (self.folder_label, self.facts_label):
             own = label.palette()

@@ -15,8 +15,8 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QElapsedTimer, QModelIndex, QPersistentModelIndex, QSize, Qt, Signal
-from PySide6.QtGui import QAction, QActionGroup, QPainter, QPaintEvent, QPalette, QResizeEvent
+from PySide6.QtCore import QElapsedTimer, QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtGui import QAction, QActionGroup, QPalette, QResizeEvent
 from PySide6.QtWidgets import (
     QApplication,
     QFrame,
@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop_app.engine.pathnames import display
+from desktop_app.ui.widgets.elided import ElidedLabel
 from desktop_app.ui.widgets.result_delegate import ResultDelegate
 from desktop_app.ui.widgets.results import GROUP_KEYS, HIT_ROLE, SORT_KEYS, ResultsModel, plural
 
@@ -60,35 +61,6 @@ def back_label(previous: str) -> str:
         previous = previous[: BACK_QUERY_CHARS - 1].rstrip() + "…"
     text = f"← Back to results for “{previous}”" if previous else "← Back to results"
     return text.replace("&", "&&")
-
-
-class ElidedLabel(QLabel):
-    """A one-line plain-text label that shrinks with its room, ending in "…": a long file name
-    never widens the panel (and so never brings a horizontal scrollbar)."""
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setTextFormat(Qt.TextFormat.PlainText)
-        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-
-    def minimumSizeHint(self) -> QSize:
-        return QSize(0, super().minimumSizeHint().height())
-
-    def paintEvent(self, event: QPaintEvent) -> None:
-        painter = QPainter(self)
-        rect = self.contentsRect()
-        shown = self.fontMetrics().elidedText(
-            self.text(), Qt.TextElideMode.ElideMiddle, rect.width()
-        )
-        self.style().drawItemText(
-            painter,
-            rect,
-            int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter),
-            self.palette(),
-            self.isEnabled(),
-            shown,
-            self.foregroundRole(),
-        )
 
 
 class ResultsView(QListView):

@@ -30,11 +30,9 @@ from PySide6.QtWidgets import (
     QAbstractButton,
     QComboBox,
     QHBoxLayout,
-    QLabel,
     QLayout,
     QLayoutItem,
     QLineEdit,
-    QSizePolicy,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -45,6 +43,7 @@ from desktop_app.ui import window_state
 from desktop_app.ui.bridge import Filters, FilterToken, filter_tokens
 from desktop_app.ui.colors import mix
 from desktop_app.ui.folder_labels import folder_labels
+from desktop_app.ui.widgets.elided import ElidedLabel
 
 #: Which dropdown each typed filter takes over (``ext:`` and ``before:`` have none).
 TAKES_OVER = {"type": "type", "in": "folder", "after": "date"}
@@ -115,28 +114,6 @@ class FlowLayout(QLayout):
         return y + line - rect.y()
 
 
-class _ElidedLabel(QLabel):
-    """Plain text that elides in the middle when narrower than it wants to be."""
-
-    def __init__(self, text: str) -> None:
-        super().__init__(text)
-        self.setTextFormat(Qt.TextFormat.PlainText)
-        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
-
-    def minimumSizeHint(self) -> QSize:
-        return QSize(
-            self.fontMetrics().horizontalAdvance("M…M"), super().minimumSizeHint().height()
-        )
-
-    def paintEvent(self, _event: QPaintEvent) -> None:
-        painter = QPainter(self)
-        painter.setPen(self.palette().color(QPalette.ColorRole.WindowText))
-        shown = self.fontMetrics().elidedText(
-            self.text(), Qt.TextElideMode.ElideMiddle, self.width()
-        )
-        painter.drawText(self.rect(), int(Qt.AlignmentFlag.AlignVCenter), shown)
-
-
 class _CloseButton(QAbstractButton):
     """The chip's close cross: a cross drawn in the text colour, on a round tint when hovered."""
 
@@ -168,7 +145,7 @@ class Chip(QWidget):
     def __init__(self, label: str, tooltip: str, on_remove: Callable[[], None]) -> None:
         super().__init__()
         self.setObjectName("filterChip")
-        self.label = _ElidedLabel(label)
+        self.label = ElidedLabel(label, Qt.TextElideMode.ElideMiddle, shortest="M…M")
         self.close_button = _CloseButton(label)
         self.close_button.clicked.connect(on_remove)
         self.setToolTip(tooltip)
