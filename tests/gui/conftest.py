@@ -6,11 +6,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QCoreApplication, Qt
 from PySide6.QtWidgets import QFileDialog
 from pytestqt.qtbot import QtBot
 
 from desktop_app.engine.models import InstalledModel
+from desktop_app.engine.search import SearchResponse
 from desktop_app.engine.service import Engine
 from desktop_app.settings import Settings
 from desktop_app.ui.bridge import EngineBridge
@@ -72,3 +73,13 @@ def index_docs(
             (root / name).write_text(content)
     add_folder(qtbot, win, root, monkeypatch)
     return root
+
+
+def answer(win: MainWindow, response: SearchResponse, typed: str | None = None) -> None:
+    """Play the engine's answer to a new request, as the bridge delivers it (a queued signal
+    carrying the request's id); ``typed``: what the search box holds first."""
+    if typed is not None:
+        win.search_box.setText(typed)
+    win._latest_request += 1
+    win.bridge.results.emit(win._latest_request, response)
+    QCoreApplication.processEvents()  # delivers the queued call

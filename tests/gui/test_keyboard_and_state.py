@@ -23,6 +23,7 @@ from desktop_app.ui import main_window, window_state
 from desktop_app.ui.bridge import EngineBridge
 from desktop_app.ui.main_window import MainWindow
 from desktop_app.ui.menus import AboutDialog, ShortcutsDialog
+from tests.gui.conftest import answer
 
 
 def hit(name: str) -> FileHit:
@@ -52,10 +53,7 @@ def win(qtbot: QtBot) -> Iterator[MainWindow]:
 
 def feed(win: MainWindow, query: str = "lava") -> None:
     """The search box holds ``query`` and the results of a search for it are shown."""
-    win.search_box.setText(query)
-    win._latest_request += 1
-    win.bridge.results.emit(win._latest_request, SearchResponse(query, "hybrid", 3.0, HITS))
-    QCoreApplication.processEvents()
+    answer(win, SearchResponse(query, "hybrid", 3.0, HITS), typed=query)
     assert win.model.rowCount() == 3
 
 
@@ -97,11 +95,7 @@ def test_up_on_the_first_hit_returns_when_a_group_header_is_above_it(
     qtbot: QtBot, win: MainWindow
 ) -> None:
     win.results_panel.set_group_key("folder")
-    win.search_box.setText("lava")
-    win._latest_request += 1
-    response = SearchResponse("lava", "hybrid", 3.0, HITS)
-    win.bridge.results.emit(win._latest_request, response)
-    QCoreApplication.processEvents()
+    answer(win, SearchResponse("lava", "hybrid", 3.0, HITS), typed="lava")
     view = win.results_view
     assert win.model.index(0, 0).data(main_window.HIT_ROLE) is None  # the folder's header
     win.search_box.setFocus()

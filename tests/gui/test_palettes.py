@@ -21,6 +21,7 @@ from desktop_app.engine.search import FileHit, Passage, SearchResponse
 from desktop_app.engine.status import EngineStatus, FileCounts, FileProblem, FolderStatus
 from desktop_app.ui.bridge import EngineBridge
 from desktop_app.ui.main_window import MainWindow
+from tests.gui.conftest import answer
 from tests.gui.palettes import contrast, dark_palette, light_palette, luminance, use
 
 #: Pixels that must reach a contrast for it to count as the ink's (text strokes), not an
@@ -98,11 +99,7 @@ def win(qtbot: QtBot, palette: QPalette) -> Iterator[MainWindow]:
         failures=(FileProblem("/docs/trips/broken.pdf", "corrupt", "not a PDF"),),
     )  # fmt: skip
     window.bridge.status_changed.emit(status)
-    window.search_box.setText("lava type:text")
-    window._latest_request += 1
-    response = SearchResponse("lava type:text", "hybrid", 3.0, HITS)
-    window.bridge.results.emit(window._latest_request, response)
-    QCoreApplication.processEvents()
+    answer(window, SearchResponse("lava type:text", "hybrid", 3.0, HITS), typed="lava type:text")
     view = window.results_view
     view.selectionModel().setCurrentIndex(
         window.model.index(0, 0), QItemSelectionModel.SelectionFlag.ClearAndSelect

@@ -20,6 +20,7 @@ from desktop_app.ui.bridge import EngineBridge
 from desktop_app.ui.main_window import MainWindow
 from desktop_app.ui.widgets.result_delegate import STRONG_BAR, ResultDelegate, bar_width
 from desktop_app.ui.widgets.results import HIT_ROLE, ResultsModel
+from tests.gui.conftest import answer
 
 DISPLAY = Qt.ItemDataRole.DisplayRole
 ROW_HEIGHT = 92  # tall enough for a painted one-line row
@@ -46,13 +47,6 @@ def win(qtbot: QtBot) -> Iterator[MainWindow]:
     bridge.shutdown()
 
 
-def feed(win: MainWindow, response: SearchResponse) -> None:
-    """Answer a new request as the bridge does: a queued signal carrying the request's id."""
-    win._latest_request += 1
-    win.bridge.results.emit(win._latest_request, response)
-    QCoreApplication.processEvents()  # delivers the queued call
-
-
 def rows(win: MainWindow) -> list[str]:
     return [win.model.index(r, 0).data(DISPLAY) for r in range(win.model.rowCount())]
 
@@ -64,7 +58,7 @@ def opened(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
 
 def test_strong_results_first_and_weak_ones_behind_one_row(win: MainWindow) -> None:
-    feed(win, SearchResponse("lava", "hybrid", 3.0, [WEAK[0], STRONG[0], WEAK[1], STRONG[1]]))
+    answer(win, SearchResponse("lava", "hybrid", 3.0, [WEAK[0], STRONG[0], WEAK[1], STRONG[1]]))
     assert win.stack.currentWidget() is win.results_panel
     assert rows(win) == ["strong-a.txt", "strong-b.txt", "Show 2 weaker matches"]
     more = win.model.index(2, 0)
@@ -77,17 +71,17 @@ def test_strong_results_first_and_weak_ones_behind_one_row(win: MainWindow) -> N
 
 
 def test_one_weak_result_is_named_in_the_singular(win: MainWindow) -> None:
-    feed(win, SearchResponse("lava", "hybrid", 3.0, [STRONG[0], WEAK[0]]))
+    answer(win, SearchResponse("lava", "hybrid", 3.0, [STRONG[0], WEAK[0]]))
     assert rows(win) == ["strong-a.txt", "Show 1 weaker match"]
 
 
 def test_the_count_above_the_results_is_in_the_right_number(win: MainWindow) -> None:
     count = win.results_panel.count_label
-    feed(win, SearchResponse("q", "hybrid", 3.0, STRONG[:1] + WEAK[:1]))
+    answer(win, SearchResponse("q", "hybrid", 3.0, STRONG[:1] + WEAK[:1]))
     assert count.text() == "1 file · 3 ms"
-    feed(win, SearchResponse("q", "hybrid", 12.4, STRONG))
+    answer(win, SearchResponse("q", "hybrid", 12.4, STRONG))
     assert count.text() == "2 files · 12 ms"
-    feed(win, SearchResponse("q", "hybrid", 5.0, WEAK[:1]))
+    answer(win, SearchResponse("q", "hybrid", 5.0, WEAK[:1]))
     assert count.text() == "1 weaker match · 5 ms"
     assert win.statusBar().currentMessage() == ""  # the run's state stays in view
 
@@ -96,7 +90,7 @@ def test_enter_on_the_row_reveals_weak_results_and_a_new_search_hides_them(
     qtbot: QtBot, win: MainWindow, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     calls = opened(monkeypatch)
-    feed(win, SearchResponse("lava", "hybrid", 3.0, STRONG + WEAK))
+    answer(win, SearchResponse("lava", "hybrid", 3.0, STRONG + WEAK))
     view = win.results_view
     view.setFocus()
     qtbot.keyClick(view, Qt.Key.Key_Down)
@@ -112,7 +106,7 @@ def test_enter_on_the_row_reveals_weak_results_and_a_new_search_hides_them(
     qtbot.keyClick(view, Qt.Key.Key_Return)
     assert calls == ["/docs/weak-b.txt"]  # a revealed hit opens like any other
 
-    feed(win, SearchResponse("lava flow", "hybrid", 3.0, STRONG + WEAK))
+    answer(win, SearchResponse("lava flow", "hybrid", 3.0, STRONG + WEAK))
     assert rows(win)[-1] == "Show 2 weaker matches" and win.model.rowCount() == 3
 
 
@@ -133,12 +127,12 @@ def test_a_click_or_a_double_click_on_the_row_reveals_and_opens_nothing(
 ) -> None:
     calls = opened(monkeypatch)
     view = win.results_view
-    feed(win, SearchResponse("lava", "hybrid", 3.0, STRONG + WEAK))
+    answer(win, SearchResponse("lava", "hybrid", 3.0, STRONG + WEAK))
     where = view.visualRect(win.model.index(2, 0)).center()
     qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=where)
     assert rows(win)[2:] == ["weak-a.txt", "weak-b.txt"]
 
-    feed(win, SearchResponse("lava", "hybrid", 3.0, STRONG + WEAK))
+    answer(win, SearchResponse("lava", "hybrid", 3.0, STRONG + WEAK))
     assert win.model.rowCount() == 3
     double_click(qtbot, win, 2)
     assert rows(win)[2:] == ["weak-a.txt", "weak-b.txt"]
@@ -154,9 +148,9 @@ def test_a_click_or_a_double_click_on_the_row_reveals_and_opens_nothing(
 def test_all_weak_says_no_good_matches_and_leaves_the_preview_empty(
     qtbot: QtBot, win: MainWindow
 ) -> None:
-    feed(win, SearchResponse("lava", "hybrid", 3.0, STRONG))
+    answer(win, SearchResponse("lava", "hybrid", 3.0, STRONG))
     assert (win.preview.current_path() or "").endswith("strong-a.txt")
-    feed(win, SearchResponse("qwzxvbnm", "hybrid", 3.0, WEAK))
+    answer(win, SearchResponse("qwzxvbnm", "hybrid", 3.0, WEAK))
     heading = win.results_panel.heading
     assert heading.isVisible() and heading.text() == "No good matches for “qwzxvbnm”"
     assert heading.textFormat() == Qt.TextFormat.PlainText
@@ -171,14 +165,14 @@ def test_all_weak_says_no_good_matches_and_leaves_the_preview_empty(
     assert (win.preview.current_path() or "").endswith("weak-a.txt")
     assert heading.isVisible()
 
-    feed(win, SearchResponse('"lava lake" <b>', "hybrid", 3.0, WEAK))
+    answer(win, SearchResponse('"lava lake" <b>', "hybrid", 3.0, WEAK))
     assert heading.text() == 'No good matches for “"lava lake" <b>”'
     assert "&quot;" not in heading.text() and "&lt;" not in heading.text()
 
 
 def test_no_results_message_is_plain_text_with_the_notes(win: MainWindow) -> None:
     note = "an unmatched quote was ignored"
-    feed(win, SearchResponse('"lava lake', "hybrid", 3.0, [], [note]))
+    answer(win, SearchResponse('"lava lake', "hybrid", 3.0, [], [note]))
     assert win.stack.currentWidget() is win.message_page
     text = win.message.text()
     assert text.startswith('No results for “"lava lake”.') and "&quot;" not in text
@@ -188,12 +182,12 @@ def test_no_results_message_is_plain_text_with_the_notes(win: MainWindow) -> Non
 
 def test_notes_stay_visible_above_the_results(qtbot: QtBot, win: MainWindow) -> None:
     note = "No file matched the phrase “lava lake”; showing results without that condition."
-    feed(win, SearchResponse('"lava lake"', "hybrid", 3.0, STRONG, [note]))
+    answer(win, SearchResponse('"lava lake"', "hybrid", 3.0, STRONG, [note]))
     notes = win.results_panel.notes
     assert notes.isVisible() and note in notes.text()
     qtbot.wait(4500)  # longer than the status bar's flash
     assert notes.isVisible() and note in notes.text()
-    feed(win, SearchResponse("lava", "hybrid", 3.0, STRONG))
+    answer(win, SearchResponse("lava", "hybrid", 3.0, STRONG))
     assert not notes.isVisible()
 
 
@@ -226,7 +220,7 @@ def test_the_painted_bar_follows_relevance_and_a_weak_bar_is_muted(qtbot: QtBot)
 
 
 def test_special_rows_carry_no_hit_and_an_outdated_answer_is_ignored(win: MainWindow) -> None:
-    feed(win, SearchResponse("lava", "hybrid", 3.0, STRONG + WEAK))
+    answer(win, SearchResponse("lava", "hybrid", 3.0, STRONG + WEAK))
     assert win.model.index(2, 0).data(HIT_ROLE) is None
     assert win.model.is_more_row(win.model.index(2, 0))
     assert not win.model.is_more_row(win.model.index(0, 0))
