@@ -296,6 +296,7 @@ class EngineRunner:
 
     def _set_paused(self, path: str, paused: bool) -> None:
         self._require().set_folder_paused(path, paused)
+        self._emit_status()  # the pane says "paused" at once, not at the next status
         if not paused:
             self._index(lambda e: e.plan([path]))  # catch up with what changed meanwhile
 

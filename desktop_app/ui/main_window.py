@@ -54,6 +54,8 @@ if TYPE_CHECKING:
     from desktop_app.engine.store import DoctorReport
 
 TYPING_PAUSE_MS = 250
+#: The folders pane's first width (then the user's, kept in window.ini).
+FOLDERS_WIDTH = 220
 QUEUED = Qt.ConnectionType.QueuedConnection
 
 
@@ -127,6 +129,7 @@ class MainWindow(QMainWindow):
         dock.setWidget(self.folders)
         dock.setFeatures(QDockWidget.DockWidgetFeature.NoDockWidgetFeatures)
         self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, dock)
+        self.resizeDocks([dock], [FOLDERS_WIDTH], Qt.Orientation.Horizontal)
 
         self.status_area = StatusArea(self.statusBar())
         self.pause_button = self.status_area.pause_button

@@ -12,8 +12,9 @@ from pytestqt.qtbot import QtBot
 
 from desktop_app.engine.status import EngineStatus, FolderStatus
 from desktop_app.ui.folder_labels import folder_labels
+from desktop_app.ui.widgets.chips import Chip
 from desktop_app.ui.widgets.folders import FoldersPanel
-from desktop_app.ui.widgets.search_bar import Chip, SearchBar
+from desktop_app.ui.widgets.search_bar import SearchBar
 
 
 def make_bar(qtbot: QtBot) -> tuple[SearchBar, list[int]]:
@@ -221,3 +222,21 @@ def test_folders_pane_never_scrolls_sideways(qtbot: QtBot) -> None:
     assert view.visualItemRect(view.item(0)).width() <= view.viewport().width()
     assert view.item(0).toolTip() == long_path
     assert view.item(1).text().startswith("docs\n"), "the row names the folder as the dropdown"
+
+
+def test_a_narrow_bar_puts_the_dropdowns_under_the_box(qtbot: QtBot) -> None:
+    """At 1400 px the dropdowns sit beside the box; in an 800-px window (the bar about 500 px
+    wide beside the folders pane) they go under it, and the box keeps most of the width."""
+    bar, _ = make_bar(qtbot)
+    bar.resize(1000, 120)
+    QCoreApplication.processEvents()
+    top = bar.search_box.geometry()
+    assert all(c.geometry().top() < top.bottom() for c in bar.combos.values())
+    bar.resize(480, 120)
+    QCoreApplication.processEvents()
+    box = bar.search_box.geometry()
+    assert box.width() >= 400
+    assert all(c.geometry().top() > box.bottom() for c in bar.combos.values())
+    bar.resize(1000, 120)
+    QCoreApplication.processEvents()
+    assert all(c.geometry().top() < bar.search_box.geometry().bottom() for c in bar.combos.values())

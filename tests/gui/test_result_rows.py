@@ -235,3 +235,21 @@ def test_file_icons_are_looked_up_once_per_extension(qtbot: QtBot) -> None:
     for path in ("/a/x.pdf", "/b/y.PDF", "/c/z.txt", "/d/w.pdf"):
         assert delegate.icon(path).isNull()  # null: the row paints the type badge
     assert asked == ["x.pdf", "z.txt"]
+
+
+def test_a_narrow_row_keeps_the_folder_and_leaves_out_size_and_date(qtbot: QtBot) -> None:
+    """Seen at 800x500: " · page 2 · 202…" with the folder elided away entirely."""
+    found = FileHit(
+        "/home/ann/projects/solar/reports/panels.pdf", 0.5, "panels.pdf", "x", [], 2, 0, "pdf",
+        1.7e9, 1700, relevance=0.8,
+    )  # fmt: skip
+    metrics = QFontMetrics(QLabel().font())
+    wide = ResultDelegate.meta_text(found, metrics, 2000)
+    assert wide.startswith("/home/ann/projects/solar/reports  ·  page 2  ·  ")
+    assert wide.endswith(human_size(1700))
+    narrow = ResultDelegate.meta_text(
+        found, metrics, metrics.horizontalAdvance("reports · page 2 · x")
+    )
+    assert narrow.startswith("reports") and "page 2" in narrow
+    assert human_size(1700) not in narrow
+    assert metrics.horizontalAdvance(narrow) <= metrics.horizontalAdvance("reports · page 2 · x")

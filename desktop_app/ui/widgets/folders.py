@@ -63,9 +63,15 @@ class FoldersPanel(QWidget):
         self.pause_button = QPushButton("Pause")
         self.pause_button.setEnabled(False)
         buttons = QHBoxLayout()
-        buttons.addWidget(self.add_button)
-        buttons.addWidget(self.pause_button)
-        buttons.addWidget(self.remove_button)
+        for button, longest in (
+            (self.add_button, "Add folder…"),
+            (self.pause_button, "Resume"),
+            (self.remove_button, "Remove"),
+        ):
+            # As narrow as their words (the style's 80-px minimum kept the pane 270 px wide,
+            # a third of an 800-px window).
+            button.setMinimumWidth(button.fontMetrics().horizontalAdvance(longest) + 16)
+            buttons.addWidget(button)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.list)

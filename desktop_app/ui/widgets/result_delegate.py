@@ -348,18 +348,24 @@ class ResultDelegate(QStyledItemDelegate):
 
     @staticmethod
     def meta_text(hit: FileHit, metrics: QFontMetrics, width: int) -> str:
-        """ "folder · page N · date · size", the folder elided in its middle to fit ``width``."""
-        shown = display(hit.path)
-        tail = [f"page {hit.page}"] if hit.page else []
-        if hit.modified:
-            tail.append(dt.datetime.fromtimestamp(hit.modified).strftime("%Y-%m-%d"))
-        tail.append(human_size(hit.size))
-        after = "  ·  " + "  ·  ".join(tail)
-        room = max(width - metrics.horizontalAdvance(after), 0)
-        folder = os.path.dirname(shown)
-        if metrics.horizontalAdvance(folder) > room:  # too narrow: the folder's own name
-            folder = metrics.elidedText(os.path.basename(folder), Qt.TextElideMode.ElideRight, room)
-        return metrics.elidedText(folder + after, Qt.TextElideMode.ElideRight, width)
+        """ "folder · page N · date · size" fitted to ``width``: the folder first shrinks to
+        its own name (elided), then size and date are left out, so a narrow row still says
+        where the file is rather than "· page 2 · 20…"."""
+        folder = os.path.dirname(display(hit.path))
+        name = os.path.basename(folder) or folder
+        page = [f"page {hit.page}"] if hit.page else []
+        date = (
+            [dt.datetime.fromtimestamp(hit.modified).strftime("%Y-%m-%d")] if hit.modified else []
+        )
+        least = min(metrics.horizontalAdvance(name), metrics.horizontalAdvance("M" * 8))
+        for tail in (page + date + [human_size(hit.size)], page + date, page):
+            after = "".join(f"  ·  {part}" for part in tail)
+            room = width - metrics.horizontalAdvance(after)
+            if metrics.horizontalAdvance(folder) <= room:
+                return folder + after
+            if room >= least:
+                return metrics.elidedText(name, Qt.TextElideMode.ElideRight, room) + after
+        return metrics.elidedText(name + after, Qt.TextElideMode.ElideRight, width)
 
     def _paint_hit(
         self,

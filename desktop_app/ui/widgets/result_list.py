@@ -160,7 +160,7 @@ class ResultsPanel(QWidget):
     def _build_bar(self) -> QWidget:
         """The count on the left; Sort and Group on the right, as small flat menu buttons."""
         self.bar = QWidget()
-        self.count_label = ElidedLabel()
+        self.count_label = ElidedLabel(shortest="99 files")  # the count, never cut to "2 fil…"
         self.count_label.setForegroundRole(QPalette.ColorRole.PlaceholderText)
         self._sorts = QActionGroup(self)
         self._groups = QActionGroup(self)

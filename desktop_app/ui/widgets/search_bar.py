@@ -24,15 +24,13 @@ import time
 from collections.abc import Callable, Sequence
 from functools import partial
 
-from PySide6.QtCore import QPoint, QRect, QSize, Qt, Signal
-from PySide6.QtGui import QPainter, QPaintEvent, QPalette, QPen
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import (
-    QAbstractButton,
     QComboBox,
     QHBoxLayout,
-    QLayout,
-    QLayoutItem,
     QLineEdit,
+    QSizePolicy,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -41,137 +39,16 @@ from PySide6.QtWidgets import (
 from desktop_app.engine.pathnames import display
 from desktop_app.ui import window_state
 from desktop_app.ui.bridge import Filters, FilterToken, filter_tokens
-from desktop_app.ui.colors import mix
 from desktop_app.ui.folder_labels import folder_labels
-from desktop_app.ui.widgets.elided import ElidedLabel
+from desktop_app.ui.widgets.chips import Chip, FlowLayout
 
 #: Which dropdown each typed filter takes over (``ext:`` and ``before:`` have none).
 TAKES_OVER = {"type": "type", "in": "folder", "after": "date"}
 #: The order chips are shown in, whatever order they were typed in.
 CHIP_ORDER = ("type", "ext", "in", "date", "after", "before")
 POPUP_MAX_WIDTH = 640
-
-
-class FlowLayout(QLayout):
-    """Items left to right, wrapping to a new line when the width runs out (never wider)."""
-
-    def __init__(self, parent: QWidget | None = None, spacing: int = 6) -> None:
-        super().__init__(parent)
-        self._items: list[QLayoutItem] = []
-        self._gap = spacing
-        self.setContentsMargins(0, 0, 0, 0)
-
-    def addItem(self, item: QLayoutItem) -> None:
-        self._items.append(item)
-
-    def count(self) -> int:
-        return len(self._items)
-
-    def itemAt(self, index: int) -> QLayoutItem | None:
-        return self._items[index] if 0 <= index < len(self._items) else None
-
-    def takeAt(self, index: int) -> QLayoutItem | None:
-        return self._items.pop(index) if 0 <= index < len(self._items) else None
-
-    def expandingDirections(self) -> Qt.Orientation:
-        return Qt.Orientation(0)
-
-    def hasHeightForWidth(self) -> bool:
-        return True
-
-    def heightForWidth(self, width: int) -> int:
-        return self._arrange(QRect(0, 0, width, 0), move=False)
-
-    def setGeometry(self, rect: QRect) -> None:
-        super().setGeometry(rect)
-        self._arrange(rect, move=True)
-
-    def sizeHint(self) -> QSize:
-        return self.minimumSize()
-
-    def minimumSize(self) -> QSize:
-        """The widest item's minimum: a chip elides rather than widen the window."""
-        size = QSize()
-        for item in self._items:
-            size = size.expandedTo(item.minimumSize())
-        return size
-
-    def _arrange(self, rect: QRect, move: bool) -> int:
-        """Lay the visible items out in ``rect`` (when ``move``); the height they take."""
-        x, y, line = rect.x(), rect.y(), 0
-        for item in self._items:
-            widget = item.widget()
-            if widget is not None and widget.isHidden():
-                continue
-            hint = item.sizeHint()
-            width = min(hint.width(), rect.width())
-            if x > rect.x() and x + width > rect.right() + 1:
-                x, y, line = rect.x(), y + line + self._gap, 0
-            if move:
-                item.setGeometry(QRect(QPoint(x, y), QSize(width, hint.height())))
-            x += width + self._gap
-            line = max(line, hint.height())
-        return y + line - rect.y()
-
-
-class _CloseButton(QAbstractButton):
-    """The chip's close cross: a cross drawn in the text colour, on a round tint when hovered."""
-
-    def __init__(self, name: str) -> None:
-        super().__init__()
-        self.setCursor(Qt.CursorShape.PointingHandCursor)
-        self.setToolTip("Remove this filter")
-        self.setAccessibleName(f"Remove filter {name}")
-        self.setFixedSize(16, 16)
-
-    def paintEvent(self, _event: QPaintEvent) -> None:
-        painter = QPainter(self)
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        palette = self.palette()
-        text = palette.color(QPalette.ColorRole.WindowText)
-        if self.underMouse() or self.hasFocus():
-            painter.setPen(Qt.PenStyle.NoPen)
-            painter.setBrush(mix(palette.color(QPalette.ColorRole.Window), text, 0.25))
-            painter.drawEllipse(self.rect().adjusted(0, 0, -1, -1))
-        painter.setPen(QPen(text, 1.4))
-        r = self.rect().adjusted(5, 5, -5, -5)
-        painter.drawLine(r.topLeft(), r.bottomRight())
-        painter.drawLine(r.topRight(), r.bottomLeft())
-
-
-class Chip(QWidget):
-    """One filter ("Type: PDF") and its close cross, on a rounded tint of the highlight colour."""
-
-    def __init__(self, label: str, tooltip: str, on_remove: Callable[[], None]) -> None:
-        super().__init__()
-        self.setObjectName("filterChip")
-        self.label = ElidedLabel(label, Qt.TextElideMode.ElideMiddle, shortest="M…M")
-        self.close_button = _CloseButton(label)
-        self.close_button.clicked.connect(on_remove)
-        self.setToolTip(tooltip)
-        row = QHBoxLayout(self)
-        row.setContentsMargins(10, 2, 4, 2)
-        row.setSpacing(4)
-        row.addWidget(self.label, 1)
-        row.addWidget(self.close_button)
-
-    def text(self) -> str:
-        return self.label.text()
-
-    def minimumSizeHint(self) -> QSize:
-        return QSize(90, super().minimumSizeHint().height())
-
-    def paintEvent(self, _event: QPaintEvent) -> None:
-        painter = QPainter(self)
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        palette = self.palette()
-        window = palette.color(QPalette.ColorRole.Window)
-        accent = palette.color(QPalette.ColorRole.Highlight)
-        painter.setPen(QPen(mix(window, accent, 0.55), 1))
-        painter.setBrush(mix(window, accent, 0.18))
-        box = self.rect().adjusted(0, 0, -1, -1)
-        radius = box.height() / 2
-        painter.drawRoundedRect(box, radius, radius)
+#: The least width the search box keeps beside the dropdowns before they move under it.
+BOX_MIN_WIDTH = 340
 
 
 class SearchBar(QWidget):
@@ -198,11 +75,17 @@ class SearchBar(QWidget):
             "date": self.date_filter,
             "folder": self.folder_filter,
         }
-        top = QHBoxLayout()
-        top.setContentsMargins(0, 0, 0, 0)
-        top.addWidget(self.search_box, 1)
+        self._top = QHBoxLayout()
+        self._top.setContentsMargins(0, 0, 0, 0)
+        self._top.addWidget(self.search_box, 1)
         for combo in self.combos.values():
-            top.addWidget(combo)
+            combo.setSizePolicy(QSizePolicy.Policy.Maximum, QSizePolicy.Policy.Fixed)
+            self._top.addWidget(combo)
+        #: Where the dropdowns go when the bar is too narrow for them beside the box.
+        self._second = QHBoxLayout()
+        self._second.setContentsMargins(0, 0, 0, 0)
+        self._second.addStretch(1)
+        self._narrow = False
 
         self.chips_row = QWidget()
         self.chips_row.setObjectName("filterChips")
@@ -222,7 +105,8 @@ class SearchBar(QWidget):
         column = QVBoxLayout(self)
         column.setContentsMargins(0, 0, 0, 0)
         column.setSpacing(6)
-        column.addLayout(top)
+        column.addLayout(self._top)
+        column.addLayout(self._second)
         column.addWidget(self.chips_row)
 
         #: Dropdowns now showing what the text says (they go back to "any" with the token).
@@ -235,6 +119,25 @@ class SearchBar(QWidget):
             combo.currentIndexChanged.connect(lambda _, name=name: self._dropdown_chosen(name))
 
     # -- what the window reads -------------------------------------------------------------
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._place_dropdowns(event.size().width())
+
+    def _place_dropdowns(self, width: int) -> None:
+        """Beside the box when it keeps ``BOX_MIN_WIDTH`` next to them; else on a row of their
+        own under it (an 800-px window with the folders pane left the box 130 px wide)."""
+        combos = list(self.combos.values())
+        needed = BOX_MIN_WIDTH + sum(c.sizeHint().width() + self._top.spacing() for c in combos)
+        narrow = width < needed
+        if narrow == self._narrow:
+            return
+        self._narrow = narrow
+        for i, combo in enumerate(combos):
+            if narrow:
+                self._second.insertWidget(i, combo)
+            else:
+                self._top.addWidget(combo)
 
     def text(self) -> str:
         return self.search_box.text()
