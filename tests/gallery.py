@@ -111,6 +111,12 @@ class Gallery:
             self.search("bread")
             self.shot("04-filters", window)
             window.type_filter.setCurrentIndex(0)
+            self.search("how often should the solar panels be cleaned")
+            window.more_like_this(window.model.hits[0].path)
+            self.wait(bridge.results)
+            window.results_panel.reveal()  # the sample's topics differ: all are weak matches
+            self.settle(400)
+            self.shot("10-similar", window)
             self.dialogs()
             window.resize(800, 500)
             self.search("inverter warranty")
@@ -182,9 +188,22 @@ class Gallery:
     def shot(self, name: str, widget: Any) -> None:
         """The widget's window as the screen shows it, frame included."""
         self.settle(300)
+        from PySide6.QtCore import QRect
+
         frame = widget.window().frameGeometry().adjusted(-MARGIN, -MARGIN, MARGIN, MARGIN)
         screen = widget.screen()
-        picture = screen.grabWindow(0).copy(frame.translated(-screen.geometry().topLeft()))
+        whole = screen.grabWindow(0)
+        # The grab is in device pixels: on a high-DPI screen (QT_SCALE_FACTOR=2) twice the
+        # window's logical size, which the crop must follow.
+        ratio = whole.devicePixelRatio()
+        at = frame.translated(-screen.geometry().topLeft())
+        crop = QRect(
+            round(at.x() * ratio),
+            round(at.y() * ratio),
+            round(at.width() * ratio),
+            round(at.height() * ratio),
+        )
+        picture = whole.copy(crop)
         picture.save(str(self.out / f"{name}.png"))
         self.taken.append(name)
 

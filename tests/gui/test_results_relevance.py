@@ -78,11 +78,11 @@ def test_one_weak_result_is_named_in_the_singular(win: MainWindow) -> None:
 def test_the_count_above_the_results_is_in_the_right_number(win: MainWindow) -> None:
     count = win.results_panel.count_label
     answer(win, SearchResponse("q", "hybrid", 3.0, STRONG[:1] + WEAK[:1]))
-    assert count.text() == "1 file · 3 ms"
+    assert count.text() == "1 file"
     answer(win, SearchResponse("q", "hybrid", 12.4, STRONG))
-    assert count.text() == "2 files · 12 ms"
+    assert count.text() == "2 files" and count.toolTip() == "Found in 12 ms"
     answer(win, SearchResponse("q", "hybrid", 5.0, WEAK[:1]))
-    assert count.text() == "1 weaker match · 5 ms"
+    assert count.text() == "1 weaker match"
     assert win.statusBar().currentMessage() == ""  # the run's state stays in view
 
 

@@ -160,7 +160,7 @@ class ResultsPanel(QWidget):
     def _build_bar(self) -> QWidget:
         """The count on the left; Sort and Group on the right, as small flat menu buttons."""
         self.bar = QWidget()
-        self.count_label = ElidedLabel(shortest="99 files")  # the count, never cut to "2 fil…"
+        self.count_label = ElidedLabel(shortest="99 files")  # never cut to "2 fil…"
         self.count_label.setForegroundRole(QPalette.ColorRole.PlaceholderText)
         self._sorts = QActionGroup(self)
         self._groups = QActionGroup(self)
@@ -253,8 +253,10 @@ class ResultsPanel(QWidget):
     def _show_count(self) -> None:
         shown, weak = self.model.shown_count, self.model.weak_count
         text = plural(shown, "file") if shown else plural(weak, "weaker match", "weaker matches")
-        # The search's time here, not in the status bar: a message there hides the run's state.
-        self.count_label.setText(f"{text} · {self._took_ms:.0f} ms" if self._took_ms else text)
+        self.count_label.setText(text)
+        # The search's time as the count's tooltip, not in the status bar (a message there
+        # hides the run's state), nor beside the count (it cut "2 files" to "2 fil…").
+        self.count_label.setToolTip(f"Found in {self._took_ms:.0f} ms" if self._took_ms else "")
         self.bar.setVisible(bool(self.model.hits))
 
     # -- answers -----------------------------------------------------------------------------
