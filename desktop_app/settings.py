@@ -22,6 +22,9 @@ from desktop_app import paths
 log = logging.getLogger(__name__)
 
 SETTINGS_VERSION = 1
+#: The recognition languages of the bundled OCR model (RapidOCR's PP-OCRv4: one model reads
+#: both); a swapped engine brings its own list.
+OCR_LANGUAGES = ("en", "zh")
 
 
 @dataclass(frozen=True)
@@ -171,6 +174,42 @@ SETTINGS: dict[str, Setting] = _declare(
         "(the next search or run loads what it needs again); 0 keeps them loaded.",
         minimum=0.0,
         maximum=86400.0,
+    ),
+    Setting(
+        "ocr_enabled",
+        bool,
+        True,
+        "Read images and scanned PDF pages by OCR (text recognition, on this computer).",
+    ),
+    Setting(
+        "ocr_excluded_folders",
+        list,
+        [],
+        "Folders (and everything below them) whose images and scans are not read by OCR.",
+    ),
+    Setting(
+        "ocr_max_pages",
+        int,
+        200,
+        "Pages read by OCR per file at most; later pages of a longer scan are left out.",
+        minimum=1,
+        maximum=100_000,
+    ),
+    Setting(
+        "ocr_languages",
+        list,
+        ["en"],
+        "Languages OCR recognises: en (English, and Latin letters generally), zh (Chinese).",
+        check=lambda value: bool(value) and set(value) <= set(OCR_LANGUAGES),
+    ),
+    Setting(
+        "ocr_page_timeout_s",
+        float,
+        30.0,
+        "Time OCR may take per page (a file gets this times its pages); pages past it are "
+        "left out and reported.",
+        minimum=1.0,
+        maximum=3600.0,
     ),
     Setting(
         "min_relevance",

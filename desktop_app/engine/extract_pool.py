@@ -10,6 +10,10 @@ one place, and the hash recorded in the manifest is of the very bytes that were 
 
 On Linux the workers fork from multiprocessing's fork server, which outlives the pool: the
 engine stops it when idle (:func:`stop_fork_server`), and the next pool starts it again.
+
+OCR: the workers get the run's ``OcrOptions``; image files go after the other files of a run
+(text first, pictures behind), and a worker reading pages by OCR sends a heartbeat before
+each page, which restarts its time limit: the limit is per page of OCR, not per scanned file.
 """
 
 from __future__ import annotations
@@ -28,10 +32,13 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from desktop_app.engine.extract import Document, ExtractionError, extract
-from desktop_app.engine.extract.base import fault
+from desktop_app.engine.extract.base import OCR_INCOMPLETE, fault, set_heartbeat
+from desktop_app.engine.extract.base import OCR_OFF as OCR_OFF  # re-exported for the pipeline
+from desktop_app.engine.extract.base import OcrOptions as OcrOptions
+from desktop_app.engine.extract.registry import IMAGE_EXTENSIONS
 from desktop_app.engine.pathnames import display, os_path
 from desktop_app.engine.scanner import FileInfo, hash_file
 
@@ -69,7 +76,26 @@ class ExtractResult:
     vanished: bool = False
 
 
-def _extract_one(path_key: str, max_bytes: int) -> tuple[Document | None, str, str, str, bool]:
+#: What a worker sends between files' outcomes: "still working" (an OCR page starts).
+HEARTBEAT = "alive"
+
+
+class PoolConfig(Protocol):
+    """What :meth:`ExtractPool.configured` reads (``PipelineConfig`` has it)."""
+
+    @property
+    def workers(self) -> int: ...
+    @property
+    def timeout_s(self) -> float: ...
+    @property
+    def max_bytes(self) -> int: ...
+    @property
+    def ocr(self) -> OcrOptions: ...
+
+
+def _extract_one(
+    path_key: str, max_bytes: int, ocr: OcrOptions = OCR_OFF
+) -> tuple[Document | None, str, str, str, bool]:
     """(document, hash, reason, message, vanished) for one file (a key); never raises.
 
     The size cap is checked before the file is hashed: hashing reads every byte, and a 2 GB
@@ -91,7 +117,11 @@ def _extract_one(path_key: str, max_bytes: int) -> tuple[Document | None, str, s
     except OSError as exc:
         return None, "", "unreadable", f"cannot read: {exc.strerror or exc}", False
     try:
-        return extract(Path(path), max_bytes=max_bytes), content_hash, "", "", False
+        document = extract(
+            Path(path), max_bytes=max_bytes, ocr=ocr, content_hash=content_hash, path_key=path_key
+        )
+        reason, message = _page_note(document)
+        return document, content_hash, reason, message, False
     except ExtractionError as exc:
         return None, content_hash, exc.reason, str(exc.message), False
     except FileNotFoundError:
@@ -100,6 +130,16 @@ def _extract_one(path_key: str, max_bytes: int) -> tuple[Document | None, str, s
         return None, content_hash, "too_large", "ran out of memory while extracting", False
     except Exception as exc:  # an extractor bug must not stop the run: record it
         return None, content_hash, "corrupt", fault(exc), False
+
+
+def _page_note(document: Document) -> tuple[str, str]:
+    """The file's notice when some pages were left out (the rest of the file is indexed)."""
+    problems = document.page_problems
+    if not problems:
+        return "", ""
+    shown = ", ".join(f"page {p.page}: {p.message}" for p in problems[:3])
+    more = f" (and {len(problems) - 3} more)" if len(problems) > 3 else ""
+    return OCR_INCOMPLETE, f"{len(problems)} page(s) not read by OCR: {shown}{more}"
 
 
 #: What a worker logged while extracting one file: (level, logger name, message).
@@ -125,9 +165,13 @@ class _Collect(logging.Handler):
         return lines
 
 
-def _worker_main(conn: Connection, max_bytes: int, log_level: int = logging.INFO) -> None:
+def _worker_main(
+    conn: Connection, max_bytes: int, log_level: int = logging.INFO, ocr: OcrOptions = OCR_OFF
+) -> None:
     """Worker process loop: receive a path, send back the extraction outcome and its log."""
     import desktop_app.engine.extract.dispatch  # noqa: F401 (warm-up, see below)
+
+    set_heartbeat(lambda: conn.send(HEARTBEAT))
 
     collect = _Collect()
     root = logging.getLogger()
@@ -142,8 +186,12 @@ def _worker_main(conn: Connection, max_bytes: int, log_level: int = logging.INFO
             return
         if path is None:
             return
-        outcome = _extract_one(path, max_bytes)
+        outcome = _extract_one(path, max_bytes, ocr)
         conn.send((outcome, collect.take()))
+
+
+def _is_image(info: FileInfo) -> bool:
+    return os.path.splitext(info.path)[1].lower() in IMAGE_EXTENSIONS
 
 
 def _replay(lines: LogLines) -> None:
@@ -183,10 +231,12 @@ class ExtractPool:
         timeout: float = 60.0,
         max_bytes: int = 100 * 1024 * 1024,
         recycle_after: int = RECYCLE_AFTER_FILES,
+        ocr: OcrOptions = OCR_OFF,
     ) -> None:
         self.size = max(1, workers)
         self.timeout = timeout
         self.max_bytes = max_bytes
+        self.ocr = ocr
         method = "forkserver" if sys.platform.startswith("linux") else "spawn"
         # A spawned worker starts a whole interpreter (about a second): not worth recycling.
         self.recycle_after = max(1, recycle_after) if method == "forkserver" else sys.maxsize
@@ -198,11 +248,19 @@ class ExtractPool:
         self._workers: list[_Worker] = []
         self._lock = threading.Lock()
 
+    @classmethod
+    def configured(cls, config: PoolConfig) -> ExtractPool:
+        """A pool for a pipeline's configuration (workers, time limit, size cap, OCR)."""
+        return cls(config.workers, config.timeout_s, config.max_bytes, ocr=config.ocr)
+
     def _start_worker(self) -> _Worker:
         parent, child = self._ctx.Pipe()
         level = logging.getLogger().getEffectiveLevel()
         process = self._ctx.Process(
-            target=_worker_main, args=(child, self.max_bytes, level), name="extract", daemon=True
+            target=_worker_main,
+            args=(child, self.max_bytes, level, self.ocr),
+            name="extract",
+            daemon=True,
         )
         process.start()
         child.close()
@@ -214,8 +272,12 @@ class ExtractPool:
     def run(
         self, files: Iterable[FileInfo], cancel: threading.Event | None = None
     ) -> Iterator[ExtractResult]:
-        """Extract every file; stops early (without yielding the rest) when ``cancel`` is set."""
-        pending = deque(files)
+        """Extract every file; stops early (without yielding the rest) when ``cancel`` is set.
+
+        Image files go last (in their order), so a run makes its text searchable before it
+        spends seconds a picture on OCR.
+        """
+        pending = deque(sorted(files, key=_is_image))
         with _pools_lock:  # before any worker starts: stop_fork_server now leaves the server be
             _pools_in_use.add(id(self))
         with self._lock:
@@ -237,19 +299,26 @@ class ExtractPool:
             ready = multiprocessing.connection.wait([w.conn for w in busy], timeout=wait)
             for worker in busy:
                 if worker.conn in ready:
-                    yield self._collect(worker)
+                    result = self._collect(worker)
+                    if result is not None:
+                        yield result
                 elif time.monotonic() - worker.started > self.timeout:
                     yield self._give_up(
                         worker, "timeout", f"extraction took longer than {self.timeout:g} s"
                     )
 
-    def _collect(self, worker: _Worker) -> ExtractResult:
+    def _collect(self, worker: _Worker) -> ExtractResult | None:
+        """The worker's outcome, or None after a heartbeat (its time limit starts again)."""
         info = worker.task
         assert info is not None
         try:
-            outcome, lines = worker.conn.recv()
+            message = worker.conn.recv()
         except (EOFError, OSError):
             return self._give_up(worker, "corrupt", "the extractor crashed on this file")
+        if message == HEARTBEAT:
+            worker.started = time.monotonic()
+            return None
+        outcome, lines = message
         _replay(lines)
         document, content_hash, reason, message, vanished = outcome
         worker.task = None

@@ -30,7 +30,7 @@ import numpy as np
 from desktop_app.engine.chunking import Chunk, chunk_document, distinct_chunks, truncation_note
 from desktop_app.engine.embedder import Embedder
 from desktop_app.engine.eta import Throughput
-from desktop_app.engine.extract_pool import ExtractPool, ExtractResult
+from desktop_app.engine.extract_pool import OCR_OFF, ExtractPool, ExtractResult, OcrOptions
 from desktop_app.engine.memory import MemoryGovernor, Pressure
 from desktop_app.engine.records import (
     STATUS_FAILED,
@@ -60,6 +60,7 @@ class PipelineConfig:
     workers: int = 2
     timeout_s: float = 60.0
     max_bytes: int = 100 * 1024 * 1024
+    ocr: OcrOptions = OCR_OFF  # images and scanned pages: off unless the engine asks
     overlap_tokens: int = 32
     #: Distinct passages kept per file; a longer file is indexed in part, marked truncated.
     max_chunks_per_file: int = 5000
@@ -167,7 +168,7 @@ class Pipeline:
         extracted: queue.Queue[object] = queue.Queue(maxsize=64)
         writes: queue.Queue[object] = queue.Queue()
         writer_error: list[BaseException] = []
-        pool = ExtractPool(self.config.workers, self.config.timeout_s, self.config.max_bytes)
+        pool = ExtractPool.configured(self.config)
         extractor = threading.Thread(
             target=self._extract_stage, name="extract", args=(pool, plan, extracted), daemon=True
         )
@@ -405,7 +406,7 @@ class Pipeline:
                 pages=[c.page for c in chunks],
                 sections=[c.section for c in chunks],
             )
-            reason, message = ("", "") if chunks else ("no_text", "")
+            reason, message = (result.reason, result.message) if chunks else ("no_text", "")
             if distinct > len(chunks):
                 reason, message = TRUNCATED, truncation_note(len(chunks), distinct)
                 summary.truncated += 1

@@ -59,17 +59,10 @@ DEFAULT_EXCLUDED_DIRS = frozenset(
         "System Volume Information",
     }
 )
-#: Types that never carry text worth indexing; skipped without being opened.
+#: Types that never carry text worth indexing; skipped without being opened. (Pictures
+#: that OCR reads, png, jpeg, tiff, bmp, webp and gif, are not among them: extract/image.py.)
 BINARY_EXTENSIONS = frozenset(
     {
-        ".png",
-        ".jpg",
-        ".jpeg",
-        ".gif",
-        ".bmp",
-        ".tif",
-        ".tiff",
-        ".webp",
         ".ico",
         ".icns",
         ".heic",

@@ -18,6 +18,7 @@ from desktop_app import paths
 from desktop_app.engine.embedder import Embedder, query_threads
 from desktop_app.engine.errors import UserFacingError
 from desktop_app.engine.eta import Throughput, load_prior, save_prior
+from desktop_app.engine.extract import OcrOptions
 from desktop_app.engine.idle import IdleReleaser, release_free_memory, release_parts
 from desktop_app.engine.memory import (
     MB,
@@ -134,6 +135,7 @@ class Engine:
             timeout_s=s["extract_timeout_s"],
             max_bytes=s["max_file_size_mb"] * 1024 * 1024,
             max_chunks_per_file=s["max_chunks_per_file"],
+            ocr=OcrOptions.from_settings(s, paths.cache_dir() / "ocr"),
         )
 
     def governor(self) -> MemoryGovernor:

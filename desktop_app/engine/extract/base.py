@@ -13,9 +13,10 @@ import logging
 import re
 import zipfile
 import zlib
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
 from desktop_app.engine.pathnames import display, key
 
@@ -32,6 +33,10 @@ REASONS: Final = (
 )
 
 DEFAULT_MAX_BYTES: Final = 100 * 1024 * 1024
+OCR_SECTION: Final = "Recognised text (OCR)"
+"""The ``section`` of every segment whose text came from OCR, so a passage can say so."""
+OCR_INCOMPLETE: Final = "ocr_incomplete"
+"""The reason of an indexed file some of whose pages OCR could not read (the rest counts)."""
 MAX_CHARS: Final = 20_000_000
 """Extracted text is cut here: beyond it, chunking and embedding one file would take hours."""
 
@@ -76,6 +81,15 @@ class Segment:
 
 
 @dataclass(frozen=True)
+class PageProblem:
+    """A page the file's extractor could not read (OCR), while its other pages still count."""
+
+    page: int
+    reason: str
+    message: str
+
+
+@dataclass(frozen=True)
 class Document:
     """The text of one file; ``segments`` tile ``text`` from 0 to ``len(text)`` in order."""
 
@@ -83,18 +97,92 @@ class Document:
     segments: list[Segment]
     title: str
     file_type: str
+    #: Pages left out (OCR failed or ran out of time); empty for nearly every file.
+    page_problems: tuple[PageProblem, ...] = ()
+
+
+@dataclass(frozen=True)
+class OcrOptions:
+    """What the extraction workers may OCR, and where they keep what they read.
+
+    Built by the engine from the settings and sent to each worker process: a worker forked
+    from the preloading server does not see the app's settings or its ``--data-dir``, so the
+    cache folder travels here too. Light on purpose: no OCR library is imported for it.
+    """
+
+    enabled: bool = True
+    #: Folder keys under which nothing is OCR'd (the per-folder switch).
+    excluded_folders: tuple[str, ...] = ()
+    #: Pages OCR'd per file at most; the rest are reported, not read.
+    max_pages: int = 200
+    languages: tuple[str, ...] = ("en",)
+    #: Time a page may take; past ``pages x`` this, a file's remaining pages are not read.
+    page_timeout_s: float = 30.0
+    #: Where OCR'd text is kept by content hash; None: no cache.
+    cache_dir: str | None = None
+
+    @classmethod
+    def from_settings(cls, settings: Mapping[str, Any] | Any, cache_dir: Path) -> OcrOptions:
+        """The options for the app's settings (any object indexable by setting name)."""
+        return cls(
+            enabled=bool(settings["ocr_enabled"]),
+            excluded_folders=tuple(settings["ocr_excluded_folders"]),
+            max_pages=int(settings["ocr_max_pages"]),
+            languages=tuple(settings["ocr_languages"]),
+            page_timeout_s=float(settings["ocr_page_timeout_s"]),
+            cache_dir=str(cache_dir),
+        )
+
+    def applies_to(self, path_key: str) -> bool:
+        """True when OCR is on and ``path_key`` lies in no folder where it was turned off."""
+        if not self.enabled:
+            return False
+        for folder in self.excluded_folders:
+            root = folder.rstrip("/\\") or folder
+            if path_key == root or path_key.startswith((root + "/", root + "\\")):
+                return False
+        return True
+
+
+OCR_OFF: Final = OcrOptions(enabled=False)
 
 
 @dataclass(frozen=True)
 class Limits:
-    """Resource bounds for one extraction, derived from the caller's ``max_bytes``."""
+    """Resource bounds for one extraction, derived from the caller's ``max_bytes``.
+
+    ``ocr`` and ``content_hash`` let the image and PDF extractors OCR pages without text and
+    reuse what an earlier run read from the same bytes.
+    """
 
     max_bytes: int = DEFAULT_MAX_BYTES
     max_chars: int = MAX_CHARS
+    ocr: OcrOptions = field(default=OCR_OFF)
+    content_hash: str = ""
+    path_key: str = ""
 
     @property
     def max_unzipped(self) -> int:
         return min(self.max_bytes * UNZIP_RATIO, MAX_UNZIPPED_BYTES)
+
+
+_heartbeat: Callable[[], None] | None = None
+
+
+def set_heartbeat(callback: Callable[[], None] | None) -> None:
+    """Install what :func:`heartbeat` calls (the extraction worker: a message to the pool)."""
+    global _heartbeat
+    _heartbeat = callback
+
+
+def heartbeat() -> None:
+    """Say "still working" before a long step (an OCR page), so the time limit restarts.
+
+    Why: a scanned 200-page PDF is many minutes of honest work, while a text file that takes
+    a minute is stuck. The pool's limit is per step of work, not per file.
+    """
+    if _heartbeat is not None:
+        _heartbeat()
 
 
 def fault(exc: BaseException) -> str:
@@ -169,6 +257,8 @@ class DocumentBuilder:
         self._length = 0
         self._segments: list[Segment] = []
         self._open: _Open | None = None
+        #: Pages the extractor could not read; they travel with the document.
+        self.page_problems: list[PageProblem] = []
 
     @property
     def full(self) -> bool:
@@ -218,7 +308,11 @@ class DocumentBuilder:
             if seg.start < len(text)
         ]
         return Document(
-            text=text, segments=segments, title=_storable(title), file_type=self.file_type
+            text=text,
+            segments=segments,
+            title=_storable(title),
+            file_type=self.file_type,
+            page_problems=tuple(self.page_problems),
         )
 
     def _close(self) -> None:

@@ -19,7 +19,17 @@ from functools import partial
 from pathlib import Path
 from typing import Final
 
-from desktop_app.engine.extract import epub, html, mail, office, opendocument, pdf, rtf, text
+from desktop_app.engine.extract import (
+    epub,
+    html,
+    image,
+    mail,
+    office,
+    opendocument,
+    pdf,
+    rtf,
+    text,
+)
 from desktop_app.engine.extract.archive import has_member, open_zip
 from desktop_app.engine.extract.base import (
     Document,
@@ -69,6 +79,7 @@ EXTRACTORS: Final[dict[str, Extractor]] = {
     "epub": epub.extract_epub,
     "rtf": rtf.extract_rtf,
     "email": mail.extract_email,
+    "image": image.extract_image,
 }
 
 

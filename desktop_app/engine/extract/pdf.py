@@ -5,15 +5,21 @@ memory that Python's garbage collector does not see, so every document, page and
 closed explicitly in ``finally`` blocks; a worker extracting thousands of PDFs must not grow.
 The file is handed to PDFium as an open stream rather than a path, which sidesteps native
 path-encoding problems with non-ASCII file names.
+
+A scanned page (fewer than ``SCANNED_MAX_CHARS`` characters of text layer and at least one
+image) is rendered and read by OCR when the options allow it; its text keeps the page's number
+and is marked ``OCR_SECTION``. Pages with a text layer never load the OCR model.
 """
 
 from __future__ import annotations
 
 import logging
+from functools import partial
 from pathlib import Path
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from desktop_app.engine.extract.base import (
+    OCR_SECTION,
     Document,
     DocumentBuilder,
     ExtractionError,
@@ -21,15 +27,28 @@ from desktop_app.engine.extract.base import (
     fault,
 )
 
+if TYPE_CHECKING:
+    from PIL.Image import Image
+
+    from desktop_app.engine.ocr.pages import PageReader
+
 log = logging.getLogger(__name__)
 
 PAGE_GAP: Final = "\n\n"
+#: A page with less text layer than this (a page number, a stamp) and an image is scanned.
+SCANNED_MAX_CHARS: Final = 20
+#: Resolution scanned pages are rendered at for OCR (the detector sees at most 2,000 px).
+OCR_DPI: Final = 200
+#: Rendered pixels at most: a poster-sized page is rendered at a lower resolution instead.
+MAX_RENDER_PIXELS: Final = 16_000_000
 
 
 def extract_pdf(path: Path, limits: Limits) -> Document:
     import pypdfium2 as pdfium
 
     builder = DocumentBuilder("pdf", limits.max_chars)
+    ocr = limits.ocr.applies_to(limits.path_key or str(path))
+    reader: PageReader | None = None
     with path.open("rb") as stream:
         try:
             pdf = pdfium.PdfDocument(stream)
@@ -41,13 +60,32 @@ def extract_pdf(path: Path, limits: Limits) -> Document:
             for index in range(pages):
                 if builder.full:
                     break
-                text = _page_text(pdf, index)
+                text, scanned = _page_text(pdf, index)
+                if ocr and scanned:
+                    if reader is None:
+                        from desktop_app.engine.ocr.pages import PageReader
+
+                        reader = PageReader(limits)
+                    recognised = reader.read(index + 1, partial(_render, pdf, index))
+                    if recognised:
+                        builder.add_block(
+                            recognised, page=index + 1, section=OCR_SECTION, gap=PAGE_GAP
+                        )
+                        continue
                 builder.add_block(text, page=index + 1, gap=PAGE_GAP)
         finally:
             pdf.close()
+    if reader is not None:
+        reader.finish()
+        builder.page_problems.extend(reader.problems)
     try:
         return builder.build(title or path.stem)
     except ExtractionError as exc:
+        if reader is not None and reader.problems:
+            first = reader.problems[0]
+            raise ExtractionError(first.reason, f"page {first.page}: {first.message}") from exc
+        if reader is not None:
+            raise ExtractionError("no_text", "OCR found no text on the scanned pages") from exc
         raise ExtractionError(
             "no_text", f"none of the {pages} pages has a text layer (scanned?)"
         ) from exc
@@ -73,23 +111,56 @@ def _metadata_title(pdf: Any) -> str:
         return ""
 
 
-def _page_text(pdf: Any, index: int) -> str:
-    """The text of one page; a page PDFium cannot load is skipped, not fatal."""
+def _page_text(pdf: Any, index: int) -> tuple[str, bool]:
+    """The text of one page, and whether it looks scanned; a page PDFium cannot load is
+    skipped, not fatal."""
     import pypdfium2 as pdfium
 
     try:
         page = pdf.get_page(index)
     except pdfium.PdfiumError as exc:
         log.info("PDF page %d skipped: %s", index + 1, fault(exc))
-        return ""
+        return "", False
     try:
         textpage = page.get_textpage()
         try:
-            return str(textpage.get_text_bounded())
+            text = str(textpage.get_text_bounded())
         finally:
             textpage.close()
+        return text, len(text.strip()) < SCANNED_MAX_CHARS and _has_image(page)
     except pdfium.PdfiumError as exc:
         log.info("PDF page %d has no readable text: %s", index + 1, fault(exc))
-        return ""
+        return "", _has_image(page)
+    finally:
+        page.close()
+
+
+def _has_image(page: Any) -> bool:
+    """True when the page holds an image object (nested in forms too)."""
+    import pypdfium2.raw as pdfium_c
+
+    try:
+        objects = page.get_objects(filter=[pdfium_c.FPDF_PAGEOBJ_IMAGE], max_depth=3)
+        return next(iter(objects), None) is not None
+    except Exception as exc:  # a damaged object list: treat the page as text only
+        log.debug("PDF page objects unreadable: %s", fault(exc))
+        return False
+
+
+def _render(pdf: Any, index: int) -> Image:
+    """The page as an RGB picture for OCR, at ``OCR_DPI`` or less for a very large page."""
+    page = pdf.get_page(index)
+    try:
+        width, height = page.get_size()  # points
+        scale = OCR_DPI / 72
+        area = max(1.0, width * height) * scale * scale
+        if area > MAX_RENDER_PIXELS:
+            scale *= (MAX_RENDER_PIXELS / area) ** 0.5
+        bitmap = page.render(scale=scale)
+        try:
+            picture: Image = bitmap.to_pil().convert("RGB")
+            return picture
+        finally:
+            bitmap.close()
     finally:
         page.close()

@@ -55,6 +55,8 @@ _FAMILIES: Final[dict[str, tuple[str, ...]]] = {
     "epub": (".epub",),
     "rtf": (".rtf",),
     "email": (".eml",),
+    # read by OCR (extract/image.py); nothing is loaded for them while OCR is off
+    "image": (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".webp", ".gif"),
 }
 
 BY_EXTENSION: Final[dict[str, str]] = {
@@ -68,6 +70,9 @@ TEXT_FAMILIES: Final = frozenset({"text", "markdown", "rst", "csv", "json", "log
 """Families read as decoded text; content sniffing may overrule their extension."""
 
 OOXML_FAMILIES: Final = frozenset({"docx", "pptx", "xlsx"})
+
+IMAGE_EXTENSIONS: Final = frozenset(_FAMILIES["image"])
+"""Files that only OCR can read: extraction runs them after the text files of a run."""
 
 
 def family_by_name(path: Path) -> str | None:

@@ -1,0 +1,56 @@
+"""Optical character recognition behind one small interface: ``recognize(image) -> lines``.
+
+The extractors (``extract/image.py``, ``extract/pdf.py``) import this package only when they
+meet an image or a scanned page, so a folder of text files never loads an OCR model, ONNX
+Runtime or OpenCV. The backend (:mod:`.rapid`, RapidOCR on ONNX Runtime, whose models ship in
+its wheel: nothing is downloaded at run time) is one module; swapping engines means writing
+another module with ``recognize`` and ``engine_id`` and pointing ``_backend`` at it.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from desktop_app.engine.ocr.lines import Line
+
+if TYPE_CHECKING:
+    from PIL.Image import Image
+
+
+def recognize(image: Image) -> list[Line]:
+    """The text lines in ``image``, top to bottom (the model is loaded on the first call)."""
+    from desktop_app.engine.ocr import rapid
+
+    return rapid.recognize(image)
+
+
+def engine_id() -> str:
+    """Which engine and version read a text: cached text from another engine is read again."""
+    from desktop_app.engine.ocr import rapid
+
+    return rapid.engine_id()
+
+
+def page_text(lines: list[Line]) -> str:
+    """Lines joined in reading order: rows top to bottom, and left to right within a row.
+
+    Why not the engine's order: a detector may list a right-hand column's line before a
+    line further left on the same row. Boxes whose vertical centres lie within half a line
+    height of each other are one row.
+    """
+    rows: list[list[Line]] = []
+    for line in sorted(lines, key=lambda ln: (ln.top + ln.bottom) / 2):
+        centre = (line.top + line.bottom) / 2
+        if rows:
+            last = rows[-1][-1]
+            height = max(1.0, last.bottom - last.top)
+            if abs(centre - (last.top + last.bottom) / 2) < height / 2:
+                rows[-1].append(line)
+                continue
+        rows.append([line])
+    return "\n".join(
+        " ".join(ln.text for ln in sorted(row, key=lambda ln: ln.left)) for row in rows
+    )
+
+
+__all__ = ["Line", "engine_id", "page_text", "recognize"]

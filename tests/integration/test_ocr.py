@@ -1,0 +1,136 @@
+"""OCR end to end: scanned PDFs and pictures found by what they say, on the right page.
+
+Real engine, real model, real RapidOCR in the real extraction workers. Every page the
+workers recognise is logged as ``ocr: page N of FILE`` and replayed in this process, so
+``caplog`` sees exactly how much OCR work a run did.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+from pathlib import Path
+
+import pytest
+
+from desktop_app import paths
+from desktop_app.engine.extract.base import OCR_INCOMPLETE, OCR_SECTION
+from desktop_app.engine.records import STATUS_INDEXED, STATUS_SKIPPED
+from desktop_app.engine.service import Engine
+from tests.helpers.scans import scanned_image, scanned_pdf
+
+PDF_PHRASE = "quarterly zebra migration report"
+PNG_PHRASE = "Henrietta Quackenbush invoice"
+
+
+def ocr_lines(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [r.getMessage() for r in caplog.records if r.getMessage().startswith("ocr: page")]
+
+
+def make_scans(root: Path) -> tuple[Path, Path]:
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "plain.txt").write_text("A plain text note about sourdough bread and yeast.\n")
+    pdf = scanned_pdf(
+        root / "scan.pdf",
+        [
+            ["Minutes of the allotment society"],
+            ["Tomatoes need staking in June"],
+            ["Item seven: the " + PDF_PHRASE, "was read aloud and approved"],
+        ],
+    )
+    png = scanned_image(root / "receipt.png", [PNG_PHRASE + " number 77812", "paid in full"])
+    return pdf, png
+
+
+def test_a_scanned_pdf_and_a_picture_are_found_with_their_page(
+    engine: Engine, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    pdf, png = make_scans(tmp_path / "docs")
+    engine.add_folders([tmp_path / "docs"])
+    summary = engine.index()
+    assert (summary.indexed, summary.failed) == (3, 0), summary.errors
+    assert len(ocr_lines(caplog)) == 4  # three PDF pages and the picture, nothing else
+
+    hit = next(h for h in engine.search(f'"{PDF_PHRASE}"').results if h.path == str(pdf))
+    passage = next(p for p in hit.passages if "zebra" in p.text)
+    assert (passage.page, passage.section) == (3, OCR_SECTION)
+
+    hit = next(h for h in engine.search(PNG_PHRASE).results if h.path == str(png))
+    assert hit.file_type == "image"
+    assert "77812" in hit.passages[0].text
+    assert hit.passages[0].section == OCR_SECTION
+    manifest = engine.store.manifest()
+    assert manifest[str(png)].status == STATUS_INDEXED
+    assert manifest[str(pdf)].reason == ""  # every page read: no notice
+    assert engine.store.doctor().ok
+
+
+def test_a_renamed_or_copied_scan_is_not_read_again(
+    engine: Engine, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    root = tmp_path / "docs"
+    pdf, png = make_scans(root)
+    engine.add_folders([root])
+    engine.index()
+    assert len(ocr_lines(caplog)) == 4
+    entries = sorted((paths.cache_dir() / "ocr").rglob("*.json"))
+    assert len(entries) == 2  # one per scanned file, by content hash
+    written = [e.stat().st_mtime_ns for e in entries]
+
+    caplog.clear()
+    pdf.rename(root / "renamed scan.pdf")
+    shutil.copy(png, root / "copy of receipt.png")  # new path, same bytes: extracted again
+    (root / "sub").mkdir()
+    shutil.copy(root / "renamed scan.pdf", root / "sub" / "third.pdf")
+    summary = engine.index()
+    assert summary.renamed == 1 and summary.indexed == 2, summary
+    assert ocr_lines(caplog) == []  # no page was recognised again
+    assert [e.stat().st_mtime_ns for e in entries] == written
+    found = {h.path for h in engine.search(f'"{PDF_PHRASE}"').results}
+    assert {str(root / "renamed scan.pdf"), str(root / "sub" / "third.pdf")} <= found
+    assert str(root / "copy of receipt.png") in {h.path for h in engine.search(PNG_PHRASE).results}
+
+
+def test_ocr_off_means_no_ocr_work(
+    engine: Engine, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    make_scans(tmp_path / "off")
+    make_scans(tmp_path / "on" / "no-ocr-here")
+    engine.settings.set("ocr_excluded_folders", [str(tmp_path / "on" / "no-ocr-here")])
+    engine.add_folders([tmp_path / "on"])
+    engine.index()
+    assert ocr_lines(caplog) == []  # the only folder is one where OCR is off
+    engine.settings.set("ocr_enabled", False)
+    engine.add_folders([tmp_path / "off"])
+    engine.index()
+    assert ocr_lines(caplog) == []
+    assert not (paths.cache_dir() / "ocr").exists()
+    manifest = engine.store.manifest()
+    for root in (tmp_path / "off", tmp_path / "on" / "no-ocr-here"):
+        assert manifest[str(root / "plain.txt")].status == STATUS_INDEXED
+        assert manifest[str(root / "receipt.png")].status == STATUS_SKIPPED
+        assert manifest[str(root / "scan.pdf")].reason == "no_text"
+
+
+def test_a_page_past_the_limit_is_a_notice_and_the_others_count(
+    engine: Engine, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    root = tmp_path / "docs"
+    root.mkdir()
+    pdf = scanned_pdf(
+        root / "long.pdf",
+        [["Page one mentions a walrus"], ["Page two mentions a " + PDF_PHRASE]],
+        size=(900, 500),
+    )
+    engine.settings.set("ocr_max_pages", 1)
+    engine.add_folders([root])
+    assert engine.index().indexed == 1
+    assert len(ocr_lines(caplog)) == 2  # page 1 read, page 2 refused (logged as not read)
+    record = engine.store.manifest()[str(pdf)]
+    assert (record.status, record.reason) == (STATUS_INDEXED, OCR_INCOMPLETE)
+    assert "page 2" in record.message and "limit of 1" in record.message
+    assert str(pdf) in {h.path for h in engine.search("walrus").results}
