@@ -29,8 +29,8 @@ def app_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     paths.set_home(None)
 
 
-@pytest.fixture(autouse=True)
-def app_memory_budget_is_the_test_sessions(monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.fixture(autouse=True, scope="session")
+def app_memory_budget_is_the_test_sessions() -> Iterator[None]:
     """Lift the default memory budget to its maximum for the suite.
 
     The governor compares *this process's* RSS with the budget (1.5 GB by default), and in a
@@ -38,11 +38,19 @@ def app_memory_budget_is_the_test_sessions(monkeypatch: pytest.MonkeyPatch) -> N
     contexts not yet collected): a long run on a loaded machine passed the budget and an
     indexing test then waited forever for memory to recover. The governor's own tests fake
     the readings and set their budgets explicitly.
+
+    Session-scoped, so it is in place before any module-scoped fixture runs: when it was
+    per test, ``test_damaged_store``'s module fixture indexed under the default budget, found
+    the session at 1.6 GB and paused for memory for good (the CI run that timed out).
     """
     budget = SETTINGS["memory_budget_mb"]
-    monkeypatch.setitem(
-        SETTINGS, "memory_budget_mb", dataclasses.replace(budget, default=int(budget.maximum or 0))
-    )
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setitem(
+            SETTINGS,
+            "memory_budget_mb",
+            dataclasses.replace(budget, default=int(budget.maximum or 0)),
+        )
+        yield
 
 
 @pytest.fixture(scope="session")
