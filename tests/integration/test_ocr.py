@@ -134,3 +134,23 @@ def test_a_page_past_the_limit_is_a_notice_and_the_others_count(
     assert (record.status, record.reason) == (STATUS_INDEXED, OCR_INCOMPLETE)
     assert "page 2" in record.message and "limit of 1" in record.message
     assert str(pdf) in {h.path for h in engine.search("walrus").results}
+
+
+def test_the_time_limit_is_per_ocr_page_not_per_scanned_file(tmp_path: Path) -> None:
+    """Six small pages take longer than the pool's limit together, never one by one."""
+    import time
+
+    from desktop_app.engine.extract import OcrOptions
+    from desktop_app.engine.extract_pool import ExtractPool
+    from desktop_app.engine.scanner import FileInfo
+
+    pdf = scanned_pdf(
+        tmp_path / "six.pdf", [[f"Page {n} of the walrus census"] for n in range(6)], (900, 500)
+    )
+    ocr = OcrOptions(cache_dir=str(tmp_path / "ocr"))
+    started = time.monotonic()
+    with ExtractPool(workers=1, timeout=4.0, ocr=ocr) as pool:
+        [result] = list(pool.run([FileInfo(str(pdf), pdf.stat().st_size, 0)]))
+    assert result.reason == "" and result.document is not None, result.message
+    assert [s.page for s in result.document.segments] == [1, 2, 3, 4, 5, 6]
+    assert time.monotonic() - started > 4.0  # else this test proves nothing: make pages bigger
