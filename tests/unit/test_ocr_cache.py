@@ -237,3 +237,24 @@ def test_one_page_is_recognised_at_a_time(tmp_path: Path, monkeypatch: pytest.Mo
     os.close(held)
     worker.join(5)
     assert texts == ["page text 1"]
+
+
+def test_prune_keeps_only_the_hashes_still_indexed(tmp_path: Path) -> None:
+    other = "fedcba9876543210" * 4
+    cache.save(tmp_path, HASH, "e", {1: "a"})
+    cache.save(tmp_path, other, "e", {1: "b"})
+    assert cache.prune(tmp_path, {HASH}) == 1
+    assert cache.load(tmp_path, HASH, "e") == {1: "a"} and cache.load(tmp_path, other, "e") == {}
+    assert cache.prune(tmp_path / "missing", set()) == 0
+
+
+def test_a_sideways_phone_photo_is_turned_upright(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake = FakeOcr(monkeypatch)
+    photo = page_picture(["x"], size=(300, 200))
+    exif = photo.getexif()
+    exif[0x0112] = 6  # orientation: rotate 90 degrees clockwise to view
+    photo.save(tmp_path / "photo.jpg", exif=exif)
+    extract(tmp_path / "photo.jpg", ocr=options(tmp_path))
+    assert fake.calls == [(200, 300)]

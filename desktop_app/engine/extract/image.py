@@ -76,10 +76,14 @@ def extract_image(path: Path, limits: Limits) -> Document:
 
 
 def _rgb(picture: Any) -> Image:
-    """The current frame as RGB; transparency is laid on white (text is usually dark)."""
+    """The current frame as RGB, upright as the camera's EXIF orientation says (a phone photo
+    of a page is often stored sideways); transparency is laid on white (text is usually
+    dark)."""
     from PIL import Image as PILImage
+    from PIL import ImageOps
 
     try:
+        picture = ImageOps.exif_transpose(picture) or picture
         if picture.mode in ("RGBA", "LA", "PA") or "transparency" in picture.info:
             rgba = picture.convert("RGBA")
             background = PILImage.new("RGBA", rgba.size, "white")

@@ -84,3 +84,20 @@ def save(
         if tmp:
             with contextlib.suppress(OSError):
                 os.unlink(tmp)
+
+
+def prune(cache_dir: str | Path, keep: set[str]) -> int:
+    """Delete the entries of bytes no indexed file has any more; returns how many.
+
+    Not called by the engine yet: the owner of maintenance (``optimize``, ``doctor``) can call
+    it with the manifest's content hashes. An entry is small (the page texts), so this is
+    housekeeping, not urgency.
+    """
+    removed = 0
+    root = Path(cache_dir)
+    for entry in root.glob("??/*.json") if root.is_dir() else ():
+        if entry.stem not in keep:
+            with contextlib.suppress(OSError):
+                entry.unlink()
+                removed += 1
+    return removed
