@@ -12,6 +12,7 @@ import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 
+from desktop_app.engine.extract.base import OCR_INCOMPLETE
 from desktop_app.engine.pathnames import os_path
 from desktop_app.engine.records import (
     STATUS_FAILED,
@@ -102,6 +103,8 @@ def compute_status(
             failures.append(problem)
         elif record.reason == TRUNCATED:
             totals[TRUNCATED] += 1
+            notices.append(problem)
+        elif record.reason == OCR_INCOMPLETE:  # indexed, but some scanned pages went unread
             notices.append(problem)
     return replace(
         head,

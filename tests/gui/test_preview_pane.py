@@ -335,3 +335,17 @@ def test_reveal_falls_back_to_the_folder_then_reports_failure(launches: Launches
         ("start", ("/usr/bin/open", ["-R", "/Users/ann/notes.txt"])),
         ("open", "/Users/ann"),
     ]
+
+
+def test_a_passage_read_by_ocr_is_marked_with_its_page(pane: PreviewPane) -> None:
+    """Issue 17: text recognised from a scanned page says so above the passage."""
+    from dataclasses import replace
+
+    from desktop_app.engine.extract.base import OCR_SECTION
+
+    hit = file_hit("/scans/receipt.pdf", "Total due 42 basalt tiles", file_type="pdf")
+    scanned = replace(hit.passages[0], page=3, section=OCR_SECTION)
+    pane.show_hit(replace(hit, passages=[scanned]))
+    shown = pane.browser.toPlainText()
+    assert f"Page 3 · {OCR_SECTION}" in shown
+    assert "Total due 42 basalt tiles" in shown

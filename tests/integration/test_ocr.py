@@ -134,6 +134,8 @@ def test_a_page_past_the_limit_is_a_notice_and_the_others_count(
     assert (record.status, record.reason) == (STATUS_INDEXED, OCR_INCOMPLETE)
     assert "page 2" in record.message and "limit of 1" in record.message
     assert str(pdf) in {h.path for h in engine.search("walrus").results}
+    notices = {n.path: n.reason for n in engine.status().notices}  # the Problems dialog's list
+    assert notices.get(str(pdf)) == OCR_INCOMPLETE
 
 
 def test_the_time_limit_is_per_ocr_page_not_per_scanned_file(tmp_path: Path) -> None:
