@@ -62,6 +62,8 @@ MEMORY_INTERVAL_S = 1.0
 SHUTDOWN_POLL_S = 0.05
 #: Past this, shutdown logs which threads it still waits for (it keeps waiting: see shutdown).
 SHUTDOWN_WARN_S = 30.0
+#: Settings after whose change pictures and scanned PDFs are read again.
+OCR_SETTINGS = ("ocr_enabled", "ocr_excluded_folders", "ocr_max_pages", "ocr_languages")
 #: How often folder counts are refreshed while indexing.
 STATUS_INTERVAL_S = 2.0
 
@@ -305,8 +307,10 @@ class EngineRunner:
         self._index(lambda e: e.plan())
 
     def _apply_settings(self, values: dict[str, Any]) -> None:
-        settings = self._require().settings
+        engine = self._require()
+        settings = engine.settings
         problems = []
+        ocr_before = {n: settings[n] for n in OCR_SETTINGS}
         for name, value in values.items():
             try:
                 settings.set(name, value)
@@ -315,6 +319,8 @@ class EngineRunner:
         settings.save()
         if problems:
             self._emit(CommandFailed("Some settings were not changed: " + "; ".join(problems)))
+        if any(settings[n] != ocr_before[n] for n in OCR_SETTINGS) and engine.reread_for_ocr():
+            self._index(lambda e: e.plan())  # pictures and scans that OCR now reads
 
     def _list_models(self) -> None:
         from desktop_app.engine.models import model_rows

@@ -19,6 +19,7 @@ from desktop_app.engine.embedder import Embedder, query_threads
 from desktop_app.engine.errors import UserFacingError
 from desktop_app.engine.eta import Throughput, load_prior, save_prior
 from desktop_app.engine.extract import OcrOptions
+from desktop_app.engine.extract.base import OCR_INCOMPLETE, OCR_OFF_MESSAGE
 from desktop_app.engine.idle import IdleReleaser, release_free_memory, release_parts
 from desktop_app.engine.memory import (
     MB,
@@ -370,6 +371,20 @@ class Engine:
             "were inconsistent"
         )
         return report
+
+    def reread_for_ocr(self) -> list[str]:
+        """Forget the files an OCR setting change may read differently, so the next run reads
+        them again: pictures skipped while OCR was off, PDFs that had no text layer, and files
+        with scanned pages left unread (a page limit raised). The rest is untouched."""
+        stale = [
+            path
+            for path, record in self.store.manifest().items()
+            if record.reason in (OCR_INCOMPLETE, "no_text")
+            or (record.reason == "unsupported" and record.message == OCR_OFF_MESSAGE)
+        ]
+        if stale:
+            self.store.forget(stale)
+        return stale
 
     def release_idle(self) -> list[str]:
         """Free the model contexts, fork server and free heap (engine/idle.py: why, when); what

@@ -9,6 +9,7 @@ import json
 from typing import Any
 
 from tests.benchmarks.common import RESULTS_DIR
+from tests.benchmarks.report_ocr import ocr
 from tests.benchmarks.report_quality import quality
 
 OUT = RESULTS_DIR.parent / "BENCHMARKS.md"
@@ -326,6 +327,7 @@ SECTIONS = {
     "search": _search,
     "search_ab": _search_ab,
     "quality": _quality,
+    "ocr": lambda data: ocr(data, _machine(data["machine"])),
 }
 
 

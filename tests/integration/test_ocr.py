@@ -115,6 +115,27 @@ def test_ocr_off_means_no_ocr_work(
         assert manifest[str(root / "scan.pdf")].reason == "no_text"
 
 
+def test_turning_ocr_on_reads_the_skipped_pictures_and_scans(
+    engine: Engine, tmp_path: Path
+) -> None:
+    """Pictures skipped and scans left empty while OCR was off are read once it is on; the
+    text file indexed meanwhile is not forgotten."""
+    pdf, png = make_scans(tmp_path / "docs")
+    engine.settings.set("ocr_enabled", False)
+    engine.add_folders([tmp_path / "docs"])
+    engine.index()
+    assert str(png) not in {h.path for h in engine.search(PNG_PHRASE).results}
+    engine.settings.set("ocr_enabled", True)
+    assert sorted(engine.reread_for_ocr()) == sorted([str(pdf), str(png)])
+    summary = engine.index()
+    assert summary.indexed == 2, summary.errors
+    manifest = engine.store.manifest()
+    assert manifest[str(png)].status == STATUS_INDEXED
+    assert str(tmp_path / "docs" / "plain.txt") in manifest
+    assert str(png) in {h.path for h in engine.search(PNG_PHRASE).results}
+    assert engine.reread_for_ocr() == []  # nothing left to read again
+
+
 def test_a_page_past_the_limit_is_a_notice_and_the_others_count(
     engine: Engine, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -37,6 +37,8 @@ OCR_SECTION: Final = "Recognised text (OCR)"
 """The ``section`` of every segment whose text came from OCR, so a passage can say so."""
 OCR_INCOMPLETE: Final = "ocr_incomplete"
 """The reason of an indexed file some of whose pages OCR could not read (the rest counts)."""
+OCR_OFF_MESSAGE: Final = "an image, and OCR is off for it"
+"""Why a picture was skipped: it is read again when OCR is turned on (``Engine.reread_for_ocr``)."""
 MAX_CHARS: Final = 20_000_000
 """Extracted text is cut here: beyond it, chunking and embedding one file would take hours."""
 

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from desktop_app.engine.extract.base import (
+    OCR_OFF_MESSAGE,
     OCR_SECTION,
     Document,
     DocumentBuilder,
@@ -34,7 +35,7 @@ MULTI_PAGE_FORMATS = frozenset({"TIFF", "MPO"})
 
 def extract_image(path: Path, limits: Limits) -> Document:
     if not limits.ocr.applies_to(limits.path_key or str(path)):
-        raise ExtractionError("unsupported", "an image, and OCR is off for it")
+        raise ExtractionError("unsupported", OCR_OFF_MESSAGE)
     from PIL import Image as PILImage
     from PIL import UnidentifiedImageError
 
