@@ -54,7 +54,8 @@ def settings(qtbot: QtBot) -> SettingsDialog:
 
 def test_settings_are_grouped_on_tabs(settings: SettingsDialog) -> None:
     tabs = [settings.tabs.tabText(i) for i in range(settings.tabs.count())]
-    assert tabs == ["General", "Indexing", "Memory", "Advanced"]
+    assert tabs == ["General", "Indexing", "Memory", "Scanned documents", "Advanced"]
+    assert settings.group_names("Scanned documents")[0] == "ocr_enabled"
     assert {"exclude_patterns", "paused_folders", "max_file_size_mb"} <= set(
         settings.group_names("Indexing")
     )

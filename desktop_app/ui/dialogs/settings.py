@@ -63,6 +63,13 @@ GROUPS: dict[str, tuple[str, ...]] = {
         "threads",
         "extract_workers",
     ),
+    "Scanned documents": (
+        "ocr_enabled",
+        "ocr_excluded_folders",
+        "ocr_max_pages",
+        "ocr_page_timeout_s",
+        "ocr_languages",
+    ),
     "Advanced": ("store_uri", "distance_metric", "max_chunks_per_file"),
 }
 LABELS = {
@@ -84,6 +91,11 @@ LABELS = {
     "distance_metric": "Vector distance",
     "watch_debounce_s": "Wait after changes",
     "threads": "CPU threads",
+    "ocr_enabled": "Read images and scans (OCR)",
+    "ocr_excluded_folders": "Not read by OCR",
+    "ocr_max_pages": "Pages per file at most",
+    "ocr_page_timeout_s": "Time limit per page",
+    "ocr_languages": "Languages (en, zh)",
 }
 #: A shorter help line where the declaration's text runs to a paragraph (which stays the tooltip).
 HELP = {
