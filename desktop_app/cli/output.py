@@ -30,9 +30,10 @@ class ProgressPrinter:
         self._last = now
         eta = f", ETA {p.eta_s:.0f} s" if p.eta_s is not None else ""
         state = " (paused)" if p.paused else ""
+        ocr = f", scanned pages {p.ocr_pages_done}/{p.ocr_pages_total}" if p.ocr_file else ""
         line = (
-            f"files {p.files_done}/{p.files_total}, {p.chunks_per_s:.1f} chunks/s{eta}"
-            f"{state}  {p.current_file[-60:]}"
+            f"files {p.files_done}/{p.files_total}, {p.chunks_per_s:.1f} chunks/s{eta}{ocr}"
+            f"{state}  {(p.ocr_file or p.current_file)[-60:]}"
         )
         if self.tty:
             print(f"\r\x1b[K{line}", end="", file=sys.stderr, flush=True)

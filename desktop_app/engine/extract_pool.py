@@ -14,6 +14,9 @@ engine stops it when idle (:func:`stop_fork_server`), and the next pool starts i
 OCR: the workers get the run's ``OcrOptions``; image files go after the other files of a run
 (text first, pictures behind), and a worker reading pages by OCR sends a heartbeat before
 each page, which restarts its time limit: the limit is per page of OCR, not per scanned file.
+The heartbeat carries the page's counts (added up in :attr:`ExtractPool.tally` for the
+progress line) and waits while the pool is paused (:meth:`ExtractPool.set_paused`), so a
+pause reaches a worker in the middle of a long scan; see ``engine/ocr/phase.py``.
 """
 
 from __future__ import annotations
@@ -39,6 +42,14 @@ from desktop_app.engine.extract.base import OCR_INCOMPLETE, fault, set_heartbeat
 from desktop_app.engine.extract.base import OCR_OFF as OCR_OFF  # re-exported for the pipeline
 from desktop_app.engine.extract.base import OcrOptions as OcrOptions
 from desktop_app.engine.extract.registry import IMAGE_EXTENSIONS
+from desktop_app.engine.ocr.phase import HEARTBEAT as HEARTBEAT  # re-exported
+from desktop_app.engine.ocr.phase import (
+    OcrCounts,
+    OcrTally,
+    PageStart,
+    PauseFlag,
+    worker_heartbeat,
+)
 from desktop_app.engine.pathnames import display, os_path
 from desktop_app.engine.scanner import FileInfo, hash_file
 
@@ -74,10 +85,6 @@ class ExtractResult:
     message: str = ""
     #: The file disappeared before it could be read: not a failure, a deletion.
     vanished: bool = False
-
-
-#: What a worker sends between files' outcomes: "still working" (an OCR page starts).
-HEARTBEAT = "alive"
 
 
 class PoolConfig(Protocol):
@@ -142,8 +149,8 @@ def _page_note(document: Document) -> tuple[str, str]:
     return OCR_INCOMPLETE, f"{len(problems)} page(s) not read by OCR: {shown}{more}"
 
 
-#: What a worker logged while extracting one file: (level, logger name, message).
-LogLines = list[tuple[int, str, str]]
+#: What a worker logged while extracting one file: (level, logger name, message, time).
+LogLines = list[tuple[int, str, str, float]]
 
 
 class _Collect(logging.Handler):
@@ -158,7 +165,7 @@ class _Collect(logging.Handler):
         self.lines: LogLines = []
 
     def emit(self, record: logging.LogRecord) -> None:
-        self.lines.append((record.levelno, record.name, record.getMessage()))
+        self.lines.append((record.levelno, record.name, record.getMessage(), record.created))
 
     def take(self) -> LogLines:
         lines, self.lines = self.lines, []
@@ -166,12 +173,16 @@ class _Collect(logging.Handler):
 
 
 def _worker_main(
-    conn: Connection, max_bytes: int, log_level: int = logging.INFO, ocr: OcrOptions = OCR_OFF
+    conn: Connection,
+    max_bytes: int,
+    log_level: int = logging.INFO,
+    ocr: OcrOptions = OCR_OFF,
+    paused: PauseFlag | None = None,
 ) -> None:
     """Worker process loop: receive a path, send back the extraction outcome and its log."""
     import desktop_app.engine.extract.dispatch  # noqa: F401 (warm-up, see below)
 
-    set_heartbeat(lambda: conn.send(HEARTBEAT))
+    set_heartbeat(worker_heartbeat(conn.send, paused))
 
     collect = _Collect()
     root = logging.getLogger()
@@ -194,10 +205,22 @@ def _is_image(info: FileInfo) -> bool:
     return os.path.splitext(info.path)[1].lower() in IMAGE_EXTENSIONS
 
 
+def _may_need_ocr(info: FileInfo) -> bool:
+    return _is_image(info) or info.path.lower().endswith(".pdf")
+
+
 def _replay(lines: LogLines) -> None:
-    """Log a worker's records in this process, under their own logger names."""
-    for level, name, message in lines:
-        logging.getLogger(name).log(level, "%s", message)
+    """Log a worker's records in this process, under their own logger names, with the time
+    they were made in the worker (they travel back only with the file's outcome)."""
+    for level, name, message, created in lines:
+        logger = logging.getLogger(name)
+        if logger.isEnabledFor(level):
+            record = logger.makeRecord(
+                name, level, "(extraction worker)", 0, "%s", (message,), None
+            )
+            record.created = created
+            record.msecs = (created - int(created)) * 1000
+            logger.handle(record)
 
 
 @dataclass
@@ -247,6 +270,22 @@ class ExtractPool:
             self._ctx.set_forkserver_preload([__name__, *PRELOAD])
         self._workers: list[_Worker] = []
         self._lock = threading.Lock()
+        self._paused = PauseFlag(self._ctx)
+        #: The current run's OCR pages (read from any thread: :meth:`ocr_counts`).
+        self.tally = OcrTally()
+
+    def set_paused(self, paused: bool) -> None:
+        """Pause (or resume) the pool, from any thread: no file is handed out while paused,
+        and a worker reading a scan waits before its next page (the page in hand finishes).
+        Text files already in a worker finish: each takes a moment."""
+        self._paused.set(paused)
+
+    @property
+    def paused(self) -> bool:
+        return self._paused.is_set()
+
+    def ocr_counts(self) -> OcrCounts:
+        return self.tally.counts()
 
     @classmethod
     def configured(cls, config: PoolConfig) -> ExtractPool:
@@ -258,7 +297,7 @@ class ExtractPool:
         level = logging.getLogger().getEffectiveLevel()
         process = self._ctx.Process(
             target=_worker_main,
-            args=(child, self.max_bytes, level, self.ocr),
+            args=(child, self.max_bytes, level, self.ocr, self._paused),
             name="extract",
             daemon=True,
         )
@@ -278,6 +317,7 @@ class ExtractPool:
         spends seconds a picture on OCR.
         """
         pending = deque(sorted(files, key=_is_image))
+        self.tally = OcrTally(sum(map(_may_need_ocr, pending)) if self.ocr.enabled else 0)
         with _pools_lock:  # before any worker starts: stop_fork_server now leaves the server be
             _pools_in_use.add(id(self))
         with self._lock:
@@ -289,11 +329,16 @@ class ExtractPool:
                 self._reset_busy()
                 return
             for worker in workers:
-                if worker.task is None and pending:
+                if worker.task is None and pending and not self.paused:
                     worker.task = pending.popleft()
                     worker.started = time.monotonic()
                     worker.conn.send(worker.task.path)
+                    if self.ocr.enabled and _may_need_ocr(worker.task):
+                        self.tally.handed_out()
             busy = [w for w in workers if w.task is not None]
+            if not busy:  # paused between files
+                time.sleep(0.1)
+                continue
             deadline = min(w.started for w in busy) + self.timeout
             wait = max(0.0, min(deadline - time.monotonic(), 0.5))
             ready = multiprocessing.connection.wait([w.conn for w in busy], timeout=wait)
@@ -308,16 +353,25 @@ class ExtractPool:
                     )
 
     def _collect(self, worker: _Worker) -> ExtractResult | None:
-        """The worker's outcome, or None after a heartbeat (its time limit starts again)."""
+        """The worker's outcome, or None after heartbeats (its time limit starts again).
+
+        Every message waiting is read: a worker paused for long has sent many heartbeats.
+        """
         info = worker.task
         assert info is not None
-        try:
-            message = worker.conn.recv()
-        except (EOFError, OSError):
-            return self._give_up(worker, "corrupt", "the extractor crashed on this file")
-        if message == HEARTBEAT:
+        while True:
+            try:
+                message = worker.conn.recv()
+            except (EOFError, OSError):
+                return self._give_up(worker, "corrupt", "the extractor crashed on this file")
+            if isinstance(message, PageStart):
+                self.tally.page(id(worker), info.path, message)
+            elif message != HEARTBEAT:
+                break
             worker.started = time.monotonic()
-            return None
+            if not worker.conn.poll(0):
+                return None
+        self.tally.file_ended(id(worker))
         outcome, lines = message
         _replay(lines)
         document, content_hash, reason, message, vanished = outcome
@@ -331,6 +385,7 @@ class ExtractPool:
         """Kill a stuck or dead worker, replace it, and record the file's failure."""
         info = worker.task
         assert info is not None
+        self.tally.file_ended(id(worker))
         log.warning("extraction of %s: %s", display(info.path), message)
         self._replace(worker)
         try:

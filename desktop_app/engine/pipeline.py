@@ -7,11 +7,14 @@ Three stages overlap so the CPU-bound embedding never waits on disk or on LanceD
   the rest in length-sorted batches (similar lengths waste less padding work);
 * a *writer* thread commits finished files in batches, by count and by time.
 
-Pause holds the embedding stage between batches (extraction stops too, once its queue is
-full); cancel stops all three. Whatever was committed is complete: a file's chunks and its
-manifest row go in the same batch, so an interrupted run simply resumes with the files that
-were not committed. A write that fails (a full disk: :class:`~store.DiskFullError`) stops the
-run with that error; the batches committed before it stay, and the next run resumes.
+Pause holds the embedding stage between batches and the pool (no file is handed out, and a
+worker reading a scan waits before its next page); cancel stops all three. While a scan is
+read, the OCR page counts and the memory governor are looked at between files too.
+
+Whatever was committed is complete: a file's chunks and its manifest row go in the same
+batch, so an interrupted run simply resumes with the files that were not committed. A write
+that fails (a full disk: :class:`~store.DiskFullError`) stops the run with that
+error; the batches committed before it stay, and the next run resumes.
 """
 
 from __future__ import annotations
@@ -21,9 +24,7 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -32,6 +33,10 @@ from desktop_app.engine.embedder import Embedder
 from desktop_app.engine.eta import Throughput
 from desktop_app.engine.extract_pool import OCR_OFF, ExtractPool, ExtractResult, OcrOptions
 from desktop_app.engine.memory import MemoryGovernor, Pressure
+from desktop_app.engine.moves import apply_moves
+from desktop_app.engine.progress import IndexSummary as IndexSummary  # re-exported
+from desktop_app.engine.progress import Progress as Progress
+from desktop_app.engine.progress import ProgressCallback as ProgressCallback
 from desktop_app.engine.records import (
     STATUS_FAILED,
     STATUS_INDEXED,
@@ -45,7 +50,6 @@ from desktop_app.engine.scanner import Plan
 from desktop_app.engine.store import (
     Store,
     StoreError,
-    chunk_data_from_rows,
 )
 
 log = logging.getLogger(__name__)
@@ -71,47 +75,6 @@ class PipelineConfig:
     commit_interval_s: float = 2.0
 
 
-@dataclass
-class Progress:
-    """A snapshot for whoever listens (CLI prints it, the GUI bridge turns it into signals)."""
-
-    files_total: int = 0
-    files_done: int = 0
-    files_failed: int = 0
-    chunks_done: int = 0
-    chunks_per_s: float = 0.0
-    eta_s: float | None = None
-    current_file: str = ""
-    paused: bool = False
-    #: Why indexing is paused: "user" or "memory" (empty while running).
-    paused_reason: str = ""
-    #: Memory pressure seen by the governor: "ok", "elevated" or "critical".
-    memory: str = "ok"
-    last_error: tuple[str, str, str] | None = None
-
-
-@dataclass
-class IndexSummary:
-    indexed: int = 0
-    unchanged: int = 0
-    failed: int = 0
-    skipped: int = 0
-    removed: int = 0
-    renamed: int = 0
-    touched: int = 0
-    #: Files indexed in part: more distinct passages than ``max_chunks_per_file``.
-    truncated: int = 0
-    chunks: int = 0
-    embedded: int = 0
-    reused: int = 0
-    seconds: float = 0.0
-    cancelled: bool = False
-    errors: list[dict[str, str]] = field(default_factory=list)
-
-
-ProgressCallback = Callable[[Progress], None]
-
-
 class Pipeline:
     """One index run at a time over one store with one embedder."""
 
@@ -132,6 +95,9 @@ class Pipeline:
         self._cancel = threading.Event()
         self._running = threading.Event()
         self._running.set()  # set = not paused
+        self._memory_short = False  # paused by the memory governor
+        self._pool: ExtractPool | None = None  # the current run's
+        self._memory_read = 0.0
         prefix_tokens = embedder.count_tokens(embedder.model.document_prefix)
         self.max_tokens = embedder.max_text_tokens - prefix_tokens
 
@@ -139,13 +105,25 @@ class Pipeline:
 
     def pause(self) -> None:
         self._running.clear()
+        self._sync_pool()
 
     def resume(self) -> None:
         self._running.set()
+        self._sync_pool()
 
     def cancel(self) -> None:
         self._cancel.set()
         self._running.set()
+        self._sync_pool()
+
+    def _sync_pool(self) -> None:
+        """The pool is paused while the user or the memory governor pauses the run."""
+        pool = self._pool
+        if pool is not None:
+            pool.set_paused(not self._cancel.is_set() and self._pause_reason() != "")
+
+    def _pause_reason(self) -> str:
+        return "user" if not self._running.is_set() else ("memory" if self._memory_short else "")
 
     @property
     def paused(self) -> bool:
@@ -160,7 +138,7 @@ class Pipeline:
         state = Progress(files_total=len(plan.to_index))
         report = progress or (lambda p: None)
 
-        self._apply_moves(plan, summary)
+        apply_moves(self.store, plan, summary)
         if not plan.to_index:
             summary.seconds = time.monotonic() - started
             return summary
@@ -169,6 +147,9 @@ class Pipeline:
         writes: queue.Queue[object] = queue.Queue()
         writer_error: list[BaseException] = []
         pool = ExtractPool.configured(self.config)
+        self._memory_short = False
+        self._pool = pool
+        self._sync_pool()
         extractor = threading.Thread(
             target=self._extract_stage, name="extract", args=(pool, plan, extracted), daemon=True
         )
@@ -178,8 +159,9 @@ class Pipeline:
         extractor.start()
         writer.start()
         try:
-            self._embed_stage(plan, extracted, writes, summary, state, report)
+            self._embed_stage(pool, extracted, writes, summary, state, report)
         finally:
+            self._pool = None
             writes.put(_DONE)
             writer.join()
             if extractor.is_alive():
@@ -194,53 +176,6 @@ class Pipeline:
         self.store.maybe_optimize()
         return summary
 
-    def _apply_moves(self, plan: Plan, summary: IndexSummary) -> None:
-        """Renames, touches and deletions: rows rewritten with their vectors, nothing embedded.
-
-        A touched file (same content, new mtime) has its rows rewritten too, so that the
-        ``mtime`` column the date filters use stays true.
-        """
-        moves = [(info.path, info, content_hash) for info, content_hash in plan.touched]
-        moves += plan.renamed
-        if not moves and not plan.deleted:
-            return
-        manifest = self.store.manifest() if moves else {}
-        sources = [old for old, _, _ in moves]
-        rows_by_path = _split_by_path(self.store.rows_for_paths(sources)) if sources else {}
-        updates: list[FileUpdate] = []
-        moved_from: list[str] = []
-        for old_path, info, content_hash in moves:
-            old = manifest.get(old_path)
-            rows = rows_by_path.get(old_path)
-            have = rows.num_rows if rows is not None else 0
-            if old is None or have != (old.chunk_count if old.status == STATUS_INDEXED else 0):
-                plan.new.append(info)  # rows missing or partial: index it afresh
-                if old_path != info.path:
-                    plan.deleted.append(old_path)
-                continue
-            record = FileRecord(
-                **{
-                    **old.__dict__,
-                    "path": info.path,
-                    "size": info.size,
-                    "mtime_ns": info.mtime_ns,
-                    "content_hash": content_hash,
-                }
-            )
-            data = (
-                chunk_data_from_rows(rows.sort_by("chunk_index"))
-                if rows is not None and have
-                else None
-            )
-            updates.append(FileUpdate(record, data))
-            if old_path != info.path:
-                moved_from.append(old_path)
-        if updates or plan.deleted or moved_from:
-            self.store.apply(updates, [*plan.deleted, *moved_from])
-        summary.touched = len(plan.touched)
-        summary.renamed = len(moved_from)
-        summary.removed = len(plan.deleted)
-
     def _extract_stage(self, pool: ExtractPool, plan: Plan, out: queue.Queue[object]) -> None:
         try:
             for result in pool.run(plan.to_index, self._cancel):
@@ -253,7 +188,7 @@ class Pipeline:
 
     def _embed_stage(
         self,
-        plan: Plan,
+        pool: ExtractPool,
         extracted: queue.Queue[object],
         writes: queue.Queue[object],
         summary: IndexSummary,
@@ -269,6 +204,7 @@ class Pipeline:
                 item = extracted.get(timeout=0.2)
             except queue.Empty:
                 if not batch:
+                    self._idle(pool, state, report)
                     continue
                 item = None
             if item is _DONE:
@@ -280,6 +216,7 @@ class Pipeline:
                 if item.document is None:
                     writes.put(self._failure(item, summary, state))
                     state.files_done += 1
+                    _note_ocr(pool, state)
                     report(state)
                     continue
                 chunks, distinct = distinct_chunks(
@@ -304,6 +241,7 @@ class Pipeline:
                 state.chunks_per_s = summary.embedded / max(time.monotonic() - window_start, 1e-6)
                 self.throughput.observe(state.files_done)
                 state.eta_s = self.throughput.eta(state.files_total - state.files_done)
+                _note_ocr(pool, state)
                 report(state)
                 batch, batch_chunks = [], 0
 
@@ -317,27 +255,51 @@ class Pipeline:
         while not self._cancel.is_set():
             level = self.governor.level() if self.governor else Pressure.OK
             state.memory = level.value
-            reason = (
-                "user"
-                if not self._running.is_set()
-                else ("memory" if level is Pressure.CRITICAL else "")
-            )
-            if not reason:
-                if state.paused:
-                    state.paused, state.paused_reason = False, ""
-                    self.throughput.restart(state.files_done)  # paused time is not a pace
-                    report(state)
-                return self.governor.batch_size(base, level) if self.governor else base
-            if state.paused_reason != reason:
-                if reason == "memory":
-                    log.warning("memory is short: indexing paused until it recovers")
-                state.paused, state.paused_reason = True, reason
+            self._set_memory_short(level is Pressure.CRITICAL)
+            reason = self._pause_reason()
+            if self._show_pause(state, reason):
                 report(state)
+            if not reason:
+                return self.governor.batch_size(base, level) if self.governor else base
             if reason == "user":
                 self._running.wait(0.2)
             else:
                 self._cancel.wait(MEMORY_POLL_S)
         return base
+
+    def _idle(self, pool: ExtractPool, state: Progress, report: ProgressCallback) -> None:
+        """Nothing to embed (a worker may be reading a long scan): keep the OCR page counts,
+        the memory pause and the paused state up to date, and report when they change.
+
+        Memory is read here only while a scan is being read, at most once per
+        ``MEMORY_POLL_S``: a text-only run reads it before each batch, as before.
+        """
+        changed = _note_ocr(pool, state)
+        now = time.monotonic()
+        due = now - self._memory_read >= MEMORY_POLL_S
+        if self.governor is not None and state.ocr_file and due:
+            self._memory_read = now
+            level = self.governor.level()
+            state.memory = level.value
+            self._set_memory_short(level is Pressure.CRITICAL)
+        if self._show_pause(state, self._pause_reason()) or changed:
+            report(state)
+
+    def _set_memory_short(self, short: bool) -> None:
+        if short != self._memory_short:
+            self._memory_short = short
+            self._sync_pool()
+
+    def _show_pause(self, state: Progress, reason: str) -> bool:
+        """Put the pause ``reason`` ("" = running) into ``state``; True when it changed."""
+        if state.paused_reason == reason:
+            return False
+        if reason == "memory":
+            log.warning("memory is short: indexing paused until it recovers")
+        if not reason:
+            self.throughput.restart(state.files_done)  # paused time is not a pace
+        state.paused, state.paused_reason = bool(reason), reason
+        return True
 
     def _failure(self, item: ExtractResult, summary: IndexSummary, state: Progress) -> object:
         info = item.info
@@ -471,6 +433,16 @@ class Pipeline:
                 pending, deleted, first = [], [], 0.0
 
 
+def _note_ocr(pool: ExtractPool, state: Progress) -> bool:
+    """Copy the pool's OCR page counts into ``state``; True when they changed."""
+    counts = pool.ocr_counts()
+    now = (counts.done, counts.total, counts.file, counts.more)
+    if now == (state.ocr_pages_done, state.ocr_pages_total, state.ocr_file, state.ocr_more):
+        return False
+    state.ocr_pages_done, state.ocr_pages_total, state.ocr_file, state.ocr_more = now
+    return True
+
+
 def _put(out: queue.Queue[object], item: object, cancel: threading.Event) -> None:
     """Queue ``item`` unless the run is cancelled (never block forever on a full queue)."""
     while not cancel.is_set():
@@ -488,13 +460,3 @@ def _drain(q: queue.Queue[object]) -> None:
     with contextlib.suppress(queue.Empty):
         while True:
             q.get_nowait()
-
-
-def _split_by_path(rows: Any) -> dict[str, Any]:
-    """An Arrow table of chunk rows split into one table per path."""
-    import pyarrow.compute as pc
-
-    return {
-        path: rows.filter(pc.equal(rows.column("path"), path))
-        for path in set(rows.column("path").to_pylist())
-    }

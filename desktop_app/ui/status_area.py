@@ -57,6 +57,8 @@ def progress_text(p: Progress) -> str:
     if p.paused:
         why = "paused for low memory" if p.paused_reason == "memory" else "paused"
         return f"Indexing {why}: {p.files_done} of {plural(p.files_total, 'file')}"
+    if p.ocr_file:  # the slow phase has its own count: pages, not files
+        return f"{ocr_pages_text(p)} · {os.path.basename(p.ocr_file)}"
     parts = [f"Indexing {p.files_done} of {plural(p.files_total, 'file')}"]
     if p.chunks_per_s:
         parts.append(f"{p.chunks_per_s:.1f} passages/s")
@@ -65,6 +67,13 @@ def progress_text(p: Progress) -> str:
     if p.current_file:
         parts.append(os.path.basename(p.current_file))
     return " · ".join(parts)
+
+
+def ocr_pages_text(p: Progress) -> str:
+    """ "Reading scanned pages: 12 of 140", with "so far" while pictures or PDFs that may need
+    reading are still waiting (their pages are not counted until a worker opens them)."""
+    more = " so far" if p.ocr_more else ""
+    return f"Reading scanned pages: {p.ocr_pages_done:,} of {p.ocr_pages_total:,}{more}"
 
 
 def duration(seconds: float) -> str:

@@ -168,23 +168,26 @@ class Limits:
         return min(self.max_bytes * UNZIP_RATIO, MAX_UNZIPPED_BYTES)
 
 
-_heartbeat: Callable[[], None] | None = None
+_heartbeat: Callable[[int, int], None] | None = None
 
 
-def set_heartbeat(callback: Callable[[], None] | None) -> None:
-    """Install what :func:`heartbeat` calls (the extraction worker: a message to the pool)."""
+def set_heartbeat(callback: Callable[[int, int], None] | None) -> None:
+    """Install what :func:`heartbeat` calls (the extraction worker: a message to the pool,
+    after waiting while the run is paused; see ``engine/ocr/phase.py``)."""
     global _heartbeat
     _heartbeat = callback
 
 
-def heartbeat() -> None:
+def heartbeat(done: int = 0, expected: int = 0) -> None:
     """Say "still working" before a long step (an OCR page), so the time limit restarts.
 
     Why: a scanned 200-page PDF is many minutes of honest work, while a text file that takes
-    a minute is stuck. The pool's limit is per step of work, not per file.
+    a minute is stuck. The pool's limit is per step of work, not per file. ``done`` and
+    ``expected`` (pages of the file read before this one, of at most how many) feed the
+    run's OCR progress. In a worker this call also waits while indexing is paused.
     """
     if _heartbeat is not None:
-        _heartbeat()
+        _heartbeat(done, expected)
 
 
 def fault(exc: BaseException) -> str:

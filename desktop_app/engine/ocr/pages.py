@@ -6,6 +6,11 @@ rendered and recognised, unless the file has used up its page limit or its time 
 A page that fails (too large, unreadable, out of time) becomes a ``PageProblem`` and the
 file's other pages still count. Every recognition is logged as ``ocr: page N of FILE``, which
 the pool replays in the app: a run that OCR'd nothing logged no such line.
+
+Before each page it recognises, the reader calls the worker's heartbeat with how many pages
+of the file it read before and how many it may read in all (:func:`count_pages`, made once
+at the first recognised page): there the worker waits while indexing is paused, and the pool
+counts the page for the progress line (``engine/ocr/phase.py``).
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ from typing import TYPE_CHECKING
 
 from desktop_app.engine.extract.base import Limits, PageProblem, heartbeat
 from desktop_app.engine.ocr import cache, engine_id, page_text, recognize
-from desktop_app.engine.pathnames import display
+from desktop_app.engine.pathnames import display, os_path
 
 if TYPE_CHECKING:
     from PIL.Image import Image
@@ -31,6 +36,37 @@ log = logging.getLogger(__name__)
 MAX_PIXELS = 100_000_000
 #: The page timer (a name of its own so tests can drive it).
 clock = time.monotonic
+#: Picture formats whose frames are pages (as ``extract/image.py`` reads them).
+MULTI_PAGE_FORMATS = frozenset({"TIFF", "MPO"})
+
+
+def count_pages(path_key: str) -> int:
+    """Pages in the file (a PDF's pages, a TIFF's frames, 1 for other pictures); 0 unknown.
+
+    Opened again (lazily: no page is decoded) at a file's first OCR page only, so a run that
+    recognises nothing never pays for it; beside a page's seconds of OCR it is nothing.
+    """
+    if not path_key:
+        return 0
+    path = os_path(path_key)
+    try:
+        if str(path).lower().endswith(".pdf"):
+            import pypdfium2 as pdfium
+
+            pdf = pdfium.PdfDocument(path)
+            try:
+                return len(pdf)
+            finally:
+                pdf.close()
+        from PIL import Image as PILImage
+
+        with PILImage.open(path) as picture:
+            if picture.format in MULTI_PAGE_FORMATS:
+                return int(getattr(picture, "n_frames", 1))
+            return 1
+    except Exception as exc:  # only a progress count: never a reason to fail the file
+        log.debug("could not count the pages of %s: %s", display(path_key), exc)
+        return 0
 
 
 @contextlib.contextmanager
@@ -88,6 +124,16 @@ class PageReader:
         self.problems: list[PageProblem] = []
         self.recognised = 0
         self.seconds = 0.0
+        self.path_key = limits.path_key
+        self.pages: int | None = None  # counted at the first page recognised
+
+    def expected(self, page: int) -> int:
+        """Pages this file may have recognised in all, at most: those read, and this page and
+        every one after it (some may have text or be cached), within the page limit."""
+        if self.pages is None:
+            self.pages = count_pages(self.path_key)
+        later = max(1, self.pages - page + 1)
+        return min(self.options.max_pages, self.recognised + later)
 
     def read(self, page: int, render: Callable[[], Image]) -> str:
         """The OCR text of ``page`` ("" when it failed; the failure is in ``problems``)."""
@@ -100,7 +146,7 @@ class PageReader:
         budget = self.options.page_timeout_s * self.recognised
         if self.recognised and self.seconds > budget:
             return self._problem(page, "timeout", "OCR ran out of time for this file")
-        heartbeat()
+        heartbeat(self.recognised, self.expected(page))  # waits here while paused
         log.info("ocr: page %d of %s", page, self.name)
         started = clock()
         self.recognised += 1
