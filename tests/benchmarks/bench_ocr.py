@@ -219,7 +219,8 @@ def _engine(name: str) -> tuple[Any, dict[str, Any]]:
             "(rgb_array).txts; default models (PP-OCRv6 small det/rec, in the wheel)"
         )
         if lean:
-            call = call.replace("'inter_op_num_threads': 1", f"'inter_op_num_threads': 1, {LEAN}")
+            extra = ", ".join(f"{k!r}: {v!r}" for k, v in LEAN.items())
+            call = call.replace("threads': 1})", f"threads': 1, {extra}}})")
         return ocr_rapid3, {
             "version": _dist_version("rapidocr"),
             "call": call,
