@@ -209,6 +209,13 @@ def _may_need_ocr(info: FileInfo) -> bool:
     return _is_image(info) or info.path.lower().endswith(".pdf")
 
 
+def _turn(info: FileInfo, ocr: bool) -> int:
+    """Text and office files first, then (with OCR on) PDFs, which may be scans, pictures last."""
+    if _is_image(info):
+        return 2
+    return 1 if ocr and info.path.lower().endswith(".pdf") else 0
+
+
 def _replay(lines: LogLines) -> None:
     """Log a worker's records in this process, under their own logger names, with the time
     they were made in the worker (they travel back only with the file's outcome)."""
@@ -275,9 +282,8 @@ class ExtractPool:
         self.tally = OcrTally()
 
     def set_paused(self, paused: bool) -> None:
-        """Pause (or resume) the pool, from any thread: no file is handed out while paused,
-        and a worker reading a scan waits before its next page (the page in hand finishes).
-        Text files already in a worker finish: each takes a moment."""
+        """Pause (or resume), from any thread: no file is handed out, and a worker reading a
+        scan waits before its next page (a file or page already in hand finishes)."""
         self._paused.set(paused)
 
     @property
@@ -313,10 +319,10 @@ class ExtractPool:
     ) -> Iterator[ExtractResult]:
         """Extract every file; stops early (without yielding the rest) when ``cancel`` is set.
 
-        Image files go last (in their order), so a run makes its text searchable before it
-        spends seconds a picture on OCR.
+        Image files go last and, with OCR on, PDFs before them (each in their order), so a
+        run makes its text searchable before it spends seconds a page on OCR.
         """
-        pending = deque(sorted(files, key=_is_image))
+        pending = deque(sorted(files, key=lambda info: _turn(info, self.ocr.enabled)))
         self.tally = OcrTally(sum(map(_may_need_ocr, pending)) if self.ocr.enabled else 0)
         with _pools_lock:  # before any worker starts: stop_fork_server now leaves the server be
             _pools_in_use.add(id(self))
@@ -353,10 +359,8 @@ class ExtractPool:
                     )
 
     def _collect(self, worker: _Worker) -> ExtractResult | None:
-        """The worker's outcome, or None after heartbeats (its time limit starts again).
-
-        Every message waiting is read: a worker paused for long has sent many heartbeats.
-        """
+        """The worker's outcome, or None after heartbeats (its time limit starts again); all
+        waiting messages are read (a worker paused for long has sent many heartbeats)."""
         info = worker.task
         assert info is not None
         while True:

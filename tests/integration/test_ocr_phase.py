@@ -160,3 +160,27 @@ def test_the_cli_progress_line_names_the_scanned_pages(capsys: pytest.CaptureFix
     assert "scanned pages 12/140" in line and "receipt.pdf" in line and "notes.txt" not in line
     printer(Progress(files_total=40, files_done=31, current_file="/docs/notes.txt"))
     assert "scanned" not in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("ocr_on", "expected"),
+    [
+        (True, ["c.txt", "d.md", "a.pdf", "b.png"]),  # text, then PDFs (maybe scans), pictures
+        (False, ["a.pdf", "c.txt", "d.md", "b.png"]),  # no OCR: a PDF is a text file
+    ],
+)
+def test_with_ocr_on_pdfs_go_after_text_files_and_pictures_last(
+    tmp_path: Path, ocr_on: bool, expected: list[str]
+) -> None:
+    from desktop_app.engine.extract import OCR_OFF, OcrOptions
+    from desktop_app.engine.extract_pool import ExtractPool
+    from desktop_app.engine.scanner import FileInfo
+
+    names = ["a.pdf", "b.png", "c.txt", "d.md"]
+    for name in names:
+        (tmp_path / name).write_text("words")  # not a real PDF or picture: quick failures
+    infos = [FileInfo(str(tmp_path / n), 5, 0) for n in names]
+    ocr = OcrOptions(cache_dir=str(tmp_path / "ocr")) if ocr_on else OCR_OFF
+    with ExtractPool(workers=1, ocr=ocr) as pool:
+        order = [Path(r.info.path).name for r in pool.run(infos)]
+    assert order == expected
