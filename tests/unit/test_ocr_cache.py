@@ -198,7 +198,7 @@ def test_text_extraction_never_loads_the_ocr_stack(tmp_path: Path) -> None:
 
     (tmp_path / "a.pdf").write_bytes(pdf_bytes())
     (tmp_path / "b.txt").write_text("plain words")
-    heavy = ["onnxruntime", "rapidocr_onnxruntime", "cv2", "desktop_app.engine.ocr", "PIL"]
+    heavy = ["onnxruntime", "rapidocr", "cv2", "desktop_app.engine.ocr", "PIL"]
     assert not set(PRELOAD) & set(heavy)  # the fork server preloads none of it
     script = (
         "import sys\n"
