@@ -9,7 +9,7 @@ MODEL  := resources/models/all-MiniLM-L6-v2.F16.gguf
 
 PACKAGE_STAMP := $(VENV)/.installed-package
 
-.PHONY: setup run test soak lint bench bench-quality bench-builds screenshots package package-test clean
+.PHONY: setup run test soak lint bench bench-quality bench-builds bench-ocr screenshots package package-test clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -43,6 +43,13 @@ bench: setup
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m tests.benchmarks.bench_idle
 	$(BIN)/python -m tests.benchmarks.bench_search
 	$(BIN)/python -m tests.benchmarks.bench_quality --levers
+	$(BIN)/python -m tests.benchmarks.report
+
+# OCR engines on generated pages (about 17 minutes; tesseract needs the system tesseract-ocr and
+# pytesseract; the 1.4 RapidOCR comparison a venv given as RAPIDOCR14_PYTHON).
+OCR_WITH_14 := --engines rapidocr3-lean,rapidocr3,tesseract,rapidocr --rapidocr14-python
+bench-ocr: setup
+	$(BIN)/python -m tests.benchmarks.bench_ocr --merge $(if $(RAPIDOCR14_PYTHON),$(OCR_WITH_14) $(RAPIDOCR14_PYTHON))
 	$(BIN)/python -m tests.benchmarks.report
 
 # Ranking quality on a test collection (CACM beside the checkout by default; any SMART or

@@ -1,7 +1,7 @@
 """OCR engines on the same generated pages: character error rate, phrases kept, speed, memory.
 
-Usage: ``python -m tests.benchmarks.bench_ocr [--engines rapidocr,tesseract,...]
-[--rapidocr3-python PATH] [--regenerate]``.
+Usage: ``python -m tests.benchmarks.bench_ocr [--engines rapidocr3-lean,tesseract,...]
+[--rapidocr14-python PATH] [--merge] [--regenerate]`` (``make bench-ocr``).
 
 The pages are ocr_pages.py's set (real CACM prose, A4, 150 and 300 dpi, several fonts and
 sizes, rotated, blurred, noisy; PNG, JPEG, bilevel and multi-page TIFF, image-only PDF). Each
@@ -28,9 +28,9 @@ Scores, per page against the text drawn on it, then by engine and dpi:
   (the worker and its children), which the shared machine's other jobs disturb less.
 
 Engines (``ENGINES``): ``rapidocr`` (rapidocr-onnxruntime 1.4.x, PP-OCRv4 models inside the
-wheel), ``rapidocr3`` (rapidocr 3.x, PP-OCRv6 small models inside the wheel; run with
-``--rapidocr3-python``, a venv that has it, since its cv2 wheel conflicts with 1.4's;
-``rapidocr3-lean`` the same with ``LEAN``'s settings),
+wheel; run with ``--rapidocr14-python``, a venv that has it, since its cv2 wheel conflicts
+with 3.x's), ``rapidocr3`` (rapidocr 3.x, PP-OCRv6 small models inside the wheel, the app's
+dependency), ``rapidocr3-lean`` (the same with ``LEAN``'s settings: the app's own),
 ``tesseract`` (the system ``tesseract`` through pytesseract, LSTM, automatic page
 segmentation). Results go to docs/benchmarks/ocr.json (``report.py`` renders them).
 """
@@ -409,8 +409,10 @@ def score(data: dict[str, Any], folder: Path) -> dict[str, Any]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--engines", default="rapidocr,rapidocr3,tesseract")
-    parser.add_argument("--rapidocr3-python", default=os.environ.get("RAPIDOCR3_PYTHON"))
+    # The app's engine (rapidocr3-lean) runs in this venv; "rapidocr" (1.4, rapidocr-onnxruntime)
+    # and tesseract need a Python that has them (--rapidocr14-python) and the system binary.
+    parser.add_argument("--engines", default="rapidocr3-lean,rapidocr3,tesseract")
+    parser.add_argument("--rapidocr14-python", default=os.environ.get("RAPIDOCR14_PYTHON"))
     parser.add_argument("--regenerate", action="store_true")
     parser.add_argument("--pages-dir", type=Path, default=None)
     parser.add_argument("--worker", choices=ENGINES)
@@ -436,11 +438,11 @@ def main() -> None:
     engines: dict[str, Any] = {}
     for name in args.engines.split(","):
         python = sys.executable
-        if name.startswith("rapidocr3"):
-            if not args.rapidocr3_python:
-                print("rapidocr3: skipped (no --rapidocr3-python)", file=sys.stderr)
+        if name == "rapidocr":
+            if not args.rapidocr14_python:
+                print("rapidocr 1.4: skipped (no --rapidocr14-python)", file=sys.stderr)
                 continue
-            python = args.rapidocr3_python
+            python = args.rapidocr14_python
         data = _run_engine(name, python, folder)
         if data is None:
             continue
