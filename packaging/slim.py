@@ -9,6 +9,11 @@
   Libraries that auditwheel vendored into ``*.libs`` folders are left alone: patchelf moved
   their segments, and ``strip`` breaks them ("ELF load command address/offset not
   page-aligned"), which is why PyInstaller's own ``strip=True`` cannot be used.
+* Vendored libraries nothing loads go. opencv-python (pulled in by RapidOCR for OCR) vendors
+  Qt5 and X11 libraries for ``cv2.imshow`` windows; ``cv2.abi3.so`` links Qt5 Core, Gui,
+  Widgets and Test directly, so those must stay, but the Qt5 xcb platform plugin
+  (``cv2/qt/plugins``, left out by the spec) and the libraries only it links to
+  (``libQt5XcbQpa``, most ``libxcb-*``, ``libxkbcommon*``) are removed: OCR never opens a window.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ import os
 import shutil
 import subprocess
 from collections import defaultdict
+from collections.abc import Callable
 from pathlib import Path
 
 
@@ -78,10 +84,56 @@ def strip_libraries(bundle: Path) -> int:
     return saved
 
 
+def elf_needed(path: Path) -> list[str]:
+    """The ``DT_NEEDED`` names of an ELF file (empty when it is not one)."""
+    readelf = subprocess.run(
+        ["readelf", "-d", "-W", str(path)], capture_output=True, text=True, check=False
+    )
+    return [
+        line.split("[", 1)[1].split("]", 1)[0]
+        for line in readelf.stdout.splitlines()
+        if "(NEEDED)" in line and "[" in line
+    ]
+
+
+def drop_unlinked_vendored(
+    contents: Path, libs_folder: str, roots: list[Path], needed: Callable[[Path], list[str]]
+) -> int:
+    """Remove the files of ``contents/libs_folder`` that ``roots`` do not link to, directly or
+    through each other, and the symlinks to them; bytes saved."""
+    folder = contents / libs_folder
+    if not folder.is_dir() or not roots:
+        return 0
+    vendored = {path.name: path for path in folder.iterdir() if path.is_file()}
+    kept: set[str] = set()
+    todo = list(roots)
+    while todo:
+        for name in needed(todo.pop()):
+            if name in vendored and name not in kept:
+                kept.add(name)
+                todo.append(vendored[name])
+    saved = 0
+    for name, path in vendored.items():
+        if name not in kept:
+            saved += path.stat().st_size
+            path.unlink()
+    for link in contents.iterdir():  # PyInstaller links each vendored library into contents/
+        if link.is_symlink() and not link.exists():
+            link.unlink()
+    return saved
+
+
 def slim(bundle: Path) -> None:
     linked = link_duplicate_libraries(bundle)
     stripped = strip_libraries(bundle)
+    dropped = 0
+    contents = bundle / "_internal"
+    if shutil.which("readelf") is not None:
+        dropped = drop_unlinked_vendored(
+            contents, "opencv_python.libs", sorted(contents.glob("cv2/*.so")), elf_needed
+        )
     print(
         f"slimmed {bundle.name}: {linked / 1e6:.1f} MB of duplicates linked, "
-        f"{stripped / 1e6:.1f} MB of symbols stripped"
+        f"{stripped / 1e6:.1f} MB of symbols stripped, "
+        f"{dropped / 1e6:.1f} MB of OpenCV's window libraries dropped"
     )

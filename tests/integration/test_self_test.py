@@ -26,6 +26,9 @@ def test_self_test_indexes_and_finds_every_sample(
     assert report["index"]["failed"] == 0
     assert [s["top"] for s in report["searches"]] == [p.expected for p in selftest.PROBES]
     assert {p.expected for p in selftest.PROBES} == set(samples)  # every sample is probed
+    # The scanned letter has no text layer: only OCR finds its words, on the right page.
+    (scanned,) = [s for s in report["searches"] if s["expected"] == "Scanned letter.pdf"]
+    assert scanned["top_page"] == scanned["page"] == 2
     assert report["doctor"] == {"ok": True, "problems": []}
     assert Path(report["data_dir"]) == app_home  # the data dir the user chose
 

@@ -49,6 +49,38 @@ def test_duplicate_libraries_become_symlinks_to_the_soname(tmp_path: Path) -> No
     assert not (other / "libfoo.so.1").is_symlink()
 
 
+def test_vendored_libraries_nothing_links_to_are_dropped(tmp_path: Path) -> None:
+    libs = tmp_path / "opencv_python.libs"
+    libs.mkdir()
+    links = {
+        "cv2.abi3.so": ["libQt5Gui-1.so.5", "libc.so.6"],
+        "libQt5Gui-1.so.5": ["libQt5Core-2.so.5", "libxcb-shm-3.so.0"],
+        "libQt5XcbQpa-4.so.5": ["libQt5Gui-1.so.5", "libxcb-icccm-5.so.4"],
+    }
+    for name in ("libQt5Gui-1.so.5", "libQt5Core-2.so.5", "libxcb-shm-3.so.0"):
+        (libs / name).write_bytes(b"kept")
+    for name in ("libQt5XcbQpa-4.so.5", "libxcb-icccm-5.so.4"):
+        (libs / name).write_bytes(b"dropped!")
+        (tmp_path / name).symlink_to(Path("opencv_python.libs") / name)
+    (tmp_path / "libQt5Gui-1.so.5").symlink_to(Path("opencv_python.libs") / "libQt5Gui-1.so.5")
+    (tmp_path / "cv2").mkdir()
+    root = tmp_path / "cv2" / "cv2.abi3.so"
+    root.write_bytes(b"")
+
+    saved = slim.drop_unlinked_vendored(
+        tmp_path, "opencv_python.libs", [root], lambda path: links.get(path.name, [])
+    )
+
+    assert saved == 2 * len(b"dropped!")
+    assert sorted(p.name for p in libs.iterdir()) == [
+        "libQt5Core-2.so.5",
+        "libQt5Gui-1.so.5",
+        "libxcb-shm-3.so.0",
+    ]
+    assert sorted(p.name for p in tmp_path.iterdir() if p.is_symlink()) == ["libQt5Gui-1.so.5"]
+    assert slim.drop_unlinked_vendored(tmp_path, "missing.libs", [root], lambda _: []) == 0
+
+
 def test_smoke_test_fails_on_an_unexpected_stderr_line() -> None:
     def judge(stdout: str) -> tuple[bool, str]:
         return stdout.strip() == "fine", stdout.strip()
