@@ -9,11 +9,12 @@
   Libraries that auditwheel vendored into ``*.libs`` folders are left alone: patchelf moved
   their segments, and ``strip`` breaks them ("ELF load command address/offset not
   page-aligned"), which is why PyInstaller's own ``strip=True`` cannot be used.
-* Vendored libraries nothing loads go. opencv-python (pulled in by RapidOCR for OCR) vendors
-  Qt5 and X11 libraries for ``cv2.imshow`` windows; ``cv2.abi3.so`` links Qt5 Core, Gui,
-  Widgets and Test directly, so those must stay, but the Qt5 xcb platform plugin
-  (``cv2/qt/plugins``, left out by the spec) and the libraries only it links to
-  (``libQt5XcbQpa``, most ``libxcb-*``, ``libxkbcommon*``) are removed: OCR never opens a window.
+* Vendored libraries nothing loads go. The project uses opencv-python-headless (no Qt); should
+  opencv-python come back, it vendors Qt5 and X11 libraries for ``cv2.imshow`` windows.
+  ``cv2.abi3.so`` links Qt5 Core, Gui, Widgets and Test directly, so those would stay, but the
+  Qt5 xcb platform plugin (``cv2/qt/plugins``, left out by the spec) and the libraries only it
+  links to (``libQt5XcbQpa``, most ``libxcb-*``, ``libxkbcommon*``) are removed: OCR never
+  opens a window.
 """
 
 from __future__ import annotations
@@ -129,9 +130,10 @@ def slim(bundle: Path) -> None:
     dropped = 0
     contents = bundle / "_internal"
     if shutil.which("readelf") is not None:
-        dropped = drop_unlinked_vendored(
-            contents, "opencv_python.libs", sorted(contents.glob("cv2/*.so")), elf_needed
-        )
+        for libs in ("opencv_python.libs", "opencv_python_headless.libs"):
+            dropped += drop_unlinked_vendored(
+                contents, libs, sorted(contents.glob("cv2/*.so")), elf_needed
+            )
     print(
         f"slimmed {bundle.name}: {linked / 1e6:.1f} MB of duplicates linked, "
         f"{stripped / 1e6:.1f} MB of symbols stripped, "
