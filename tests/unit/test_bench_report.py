@@ -22,6 +22,7 @@ def test_every_recorded_result_renders_with_its_targets() -> None:
         "builds": "| app build, F16 (default) |",
         "quality": "| hybrid |",
         "search_ab": "| 100,000 |",
+        "ocr": "| rapidocr3-lean: ",
     }
     found = sorted(p.stem for p in RESULTS_DIR.glob("*.json"))
     assert set(found) <= set(report.SECTIONS), f"results without a report section: {found}"
