@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
+
+from tests.benchmarks.common import RESULTS_DIR
 
 SHIPPING = {
     "rapidocr": "models in the wheel (PyPI)",
@@ -89,4 +92,27 @@ def ocr(data: dict[str, Any], machine: str) -> list[str]:
         f"Run time {data['seconds']} s (all engines); 1-min load average before / after "
         f"{data['load_average_1min']}.",
     ]
-    return lines
+    return lines + _search_share()
+
+
+def _search_share() -> list[str]:
+    """The real phrase share, by the app's search (bench_ocr_search.py), when it was run."""
+    path = RESULTS_DIR / "ocr_search.json"
+    if not path.is_file():
+        return []
+    data = json.loads(path.read_text())
+    cells = ", ".join(
+        f"{dpi} dpi {r['found']} of {r['sampled']} ({r['share']:.1%}; indexing {r['index_s']} s)"
+        for dpi, r in data["by_dpi"].items()
+    )
+    return [
+        "",
+        f"Unique phrases found by the app's search (`python -m "
+        f"tests.benchmarks.bench_ocr_search`, run {data['machine']['date']}): the page files "
+        "of one dpi indexed by the app's engine (default settings, OCR on, fresh home), then "
+        "each 4-word phrase found on only one page (a seeded sample of at most "
+        f"{data['per_dpi_max']}) searched as a quoted phrase, 10 results; found when that "
+        "page's file, and for a multi-page file that page, is among them and the phrase filter "
+        "held (not the search's fallback without it): "
+        f"{cells}; target >= {data['target_share']:.0%}.",
+    ]
