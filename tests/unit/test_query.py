@@ -148,16 +148,16 @@ def test_highlights_mark_a_phrase_whole_and_fold_accents() -> None:
 
 
 def test_filter_tokens_name_each_filter_and_where_it_was_typed() -> None:
-    raw = 'budget "in:quoted" EXT:pdf,docx -draft in:/home/me/work color:red after:2025'
+    raw = 'budget "in:quoted" EXT:pdf,docx -draft in:/home/me/projects color:red after:2025'
     tokens = filter_tokens(raw)
     assert [(t.name, t.value) for t in tokens] == [
         ("ext", "pdf,docx"),
-        ("in", "/home/me/work"),
+        ("in", "/home/me/projects"),
         ("after", "2025"),
     ]
     assert [raw[t.start : t.end] for t in tokens] == [
         "EXT:pdf,docx",
-        "in:/home/me/work",
+        "in:/home/me/projects",
         "after:2025",
     ]
     assert filter_tokens("ext: type:") == [], "a filter needs a value"

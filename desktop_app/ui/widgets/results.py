@@ -101,7 +101,7 @@ def home_relative(shown: str) -> str:
 
 
 def folder_title(folder: str) -> str:
-    """A folder (an index key) as a section names it: ``reports — ~/work/2024``, its own name
+    """A folder (an index key) as a section names it: ``reports — ~/projects/2024``, its own name
     first, since that is what people look for, then where it is."""
     shown = display(folder).rstrip("/\\") or display(folder)
     name = os.path.basename(shown) or shown
