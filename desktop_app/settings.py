@@ -22,8 +22,8 @@ from desktop_app import paths
 log = logging.getLogger(__name__)
 
 SETTINGS_VERSION = 1
-#: The recognition languages of the bundled OCR model (RapidOCR's PP-OCRv4: one model reads
-#: both); a swapped engine brings its own list.
+#: The recognition languages of the bundled OCR model (RapidOCR's PP-OCRv6 small: one model
+#: reads both; a language limits the characters it may answer with, see engine/ocr/languages.py).
 OCR_LANGUAGES = ("en", "zh")
 
 
@@ -199,7 +199,8 @@ SETTINGS: dict[str, Setting] = _declare(
         "ocr_languages",
         list,
         ["en"],
-        "Languages OCR recognises: en (English, and Latin letters generally), zh (Chinese).",
+        "Languages OCR recognises: en (English and other Latin-script languages), zh "
+        "(Chinese). OCR answers only in their characters; changing them reads scans again.",
         check=lambda value: bool(value) and set(value) <= set(OCR_LANGUAGES),
     ),
     Setting(

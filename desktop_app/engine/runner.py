@@ -319,7 +319,9 @@ class EngineRunner:
         settings.save()
         if problems:
             self._emit(CommandFailed("Some settings were not changed: " + "; ".join(problems)))
-        if any(settings[n] != ocr_before[n] for n in OCR_SETTINGS) and engine.reread_for_ocr():
+        languages_changed = settings["ocr_languages"] != ocr_before["ocr_languages"]
+        changed = any(settings[n] != ocr_before[n] for n in OCR_SETTINGS)
+        if changed and engine.reread_for_ocr(languages_changed):
             self._index(lambda e: e.plan())  # pictures and scans that OCR now reads
 
     def _list_models(self) -> None:

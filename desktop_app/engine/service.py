@@ -28,6 +28,7 @@ from desktop_app.engine.memory import (
     use_malloc_for_arrow,
 )
 from desktop_app.engine.models import InstalledModel, find_model
+from desktop_app.engine.ocr import cache as ocr_cache
 from desktop_app.engine.pathnames import display, key
 from desktop_app.engine.pipeline import IndexSummary, Pipeline, PipelineConfig, ProgressCallback
 from desktop_app.engine.query import Filters
@@ -54,6 +55,8 @@ log = logging.getLogger(__name__)
 
 #: In the cache folder: the pace (files per second) the last indexing run reached.
 PACE_FILE = "indexing-pace.json"
+#: How long OCR'd text of bytes no longer indexed is kept (a folder removed and added back).
+OCR_CACHE_GRACE_S = 30 * 24 * 3600
 
 
 class EngineError(UserFacingError):
@@ -136,8 +139,12 @@ class Engine:
             timeout_s=s["extract_timeout_s"],
             max_bytes=s["max_file_size_mb"] * 1024 * 1024,
             max_chunks_per_file=s["max_chunks_per_file"],
-            ocr=OcrOptions.from_settings(s, paths.cache_dir() / "ocr"),
+            ocr=OcrOptions.from_settings(s, self.ocr_cache_dir()),
         )
+
+    @staticmethod
+    def ocr_cache_dir() -> Path:
+        return paths.cache_dir() / "ocr"
 
     def governor(self) -> MemoryGovernor:
         return MemoryGovernor(
@@ -249,6 +256,9 @@ class Engine:
                 self._in_flight = {}
                 self._idle.touch()
             save_prior(pace, pipeline.throughput)
+            if summary.removed:  # OCR'd text of bytes gone from the index, after a grace
+                keep = {record.content_hash for record in self.store.manifest().values()}
+                ocr_cache.prune(self.ocr_cache_dir(), keep, OCR_CACHE_GRACE_S)
         for path, message in plan.errors:
             summary.errors.append({"path": path, "reason": "unreadable", "message": message})
         return summary
@@ -372,15 +382,19 @@ class Engine:
         )
         return report
 
-    def reread_for_ocr(self) -> list[str]:
+    def reread_for_ocr(self, languages_changed: bool = False) -> list[str]:
         """Forget the files an OCR setting change may read differently, so the next run reads
         them again: pictures skipped while OCR was off, PDFs that had no text layer, and files
-        with scanned pages left unread (a page limit raised). The rest is untouched."""
+        with scanned pages left unread (a page limit raised). When the recognition languages
+        changed, also every file OCR has read (its bytes have an OCR cache entry). The rest
+        is untouched."""
+        read = ocr_cache.hashes(self.ocr_cache_dir()) if languages_changed else set()
         stale = [
             path
             for path, record in self.store.manifest().items()
             if record.reason in (OCR_INCOMPLETE, "no_text")
             or (record.reason == "unsupported" and record.message == OCR_OFF_MESSAGE)
+            or record.content_hash in read
         ]
         if stale:
             self.store.forget(stale)

@@ -30,7 +30,9 @@ Scores, per page against the text drawn on it, then by engine and dpi:
 Engines (``ENGINES``): ``rapidocr`` (rapidocr-onnxruntime 1.4.x, PP-OCRv4 models inside the
 wheel; run with ``--rapidocr14-python``, a venv that has it, since its cv2 wheel conflicts
 with 3.x's), ``rapidocr3`` (rapidocr 3.x, PP-OCRv6 small models inside the wheel, the app's
-dependency), ``rapidocr3-lean`` (the same with ``LEAN``'s settings: the app's own),
+dependency, its default settings), ``rapidocr3-lean`` (the app's own ``recognize``: the same
+models with the settings in ``desktop_app/engine/ocr/rapid.py``: the detector's input at most
+960 px on its long side, one line per recognition batch, the language mask),
 ``tesseract`` (the system ``tesseract`` through pytesseract, LSTM, automatic page
 segmentation). Results go to docs/benchmarks/ocr.json (``report.py`` renders them).
 """
@@ -54,10 +56,6 @@ from typing import Any
 
 THREADS = 2
 ENGINES = ("rapidocr", "rapidocr3", "rapidocr3-lean", "tesseract")
-#: rapidocr3-lean: the detector's input at most 960 px on its long side (the default only
-#: raises the short side to 736, so a 150 dpi A4 page is detected at 1240x1754) and one line
-#: per recognition batch (a batch of 6 pads every line to the widest): less CPU and memory.
-LEAN = {"Det.limit_type": "max", "Det.limit_side_len": 960, "Rec.rec_batch_num": 1}
 TARGETS = {"cer_300": 0.03, "cer_150": 0.06, "phrase_share": 0.95, "s_per_page_150": 2.0}
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -197,7 +195,22 @@ def _engine(name: str) -> tuple[Any, dict[str, Any]]:
         )
         del rapidocr_onnxruntime
         return ocr_rapid, {"version": version, "call": call, "models": "PP-OCRv4 det/rec (ch)"}
-    if name in ("rapidocr3", "rapidocr3-lean"):
+    if name == "rapidocr3-lean":
+        # The app's own path: its settings, channel order, reading order and language mask.
+        from desktop_app.engine.ocr import page_text, rapid, recognize
+
+        rapid._load()
+
+        def ocr_app(image: Any) -> str:
+            return page_text(recognize(image))
+
+        settings = ", ".join(f"{k!r}: {v!r}" for k, v in rapid.SETTINGS.items())
+        return ocr_app, {
+            "version": _dist_version("rapidocr"),
+            "call": f"the app's desktop_app.engine.ocr.recognize (RapidOCR({{{settings}}}))",
+            "models": "PP-OCRv6 small det/rec (ch)",
+        }
+    if name == "rapidocr3":
         from rapidocr import RapidOCR as RapidOCR3
 
         params: dict[str, Any] = {
@@ -206,8 +219,7 @@ def _engine(name: str) -> tuple[Any, dict[str, Any]]:
             "EngineConfig.onnxruntime.intra_op_num_threads": THREADS,
             "EngineConfig.onnxruntime.inter_op_num_threads": 1,
         }
-        lean = name == "rapidocr3-lean"
-        engine3 = RapidOCR3(params={**params, **(LEAN if lean else {})})
+        engine3 = RapidOCR3(params=params)
 
         def ocr_rapid3(image: Any) -> str:
             out = engine3(np.asarray(image.convert("RGB")))
@@ -218,9 +230,6 @@ def _engine(name: str) -> tuple[Any, dict[str, Any]]:
             "intra_op_num_threads': 2, 'EngineConfig.onnxruntime.inter_op_num_threads': 1})"
             "(rgb_array).txts; default models (PP-OCRv6 small det/rec, in the wheel)"
         )
-        if lean:
-            extra = ", ".join(f"{k!r}: {v!r}" for k, v in LEAN.items())
-            call = call.replace("threads': 1})", f"threads': 1, {extra}}})")
         return ocr_rapid3, {
             "version": _dist_version("rapidocr"),
             "call": call,

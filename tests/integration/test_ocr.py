@@ -12,12 +12,15 @@ import shutil
 from pathlib import Path
 
 import pytest
+from PIL import Image, ImageDraw
 
 from desktop_app import paths
+from desktop_app.engine import service
 from desktop_app.engine.extract.base import OCR_INCOMPLETE, OCR_SECTION
+from desktop_app.engine.ocr import cache as ocr_cache
 from desktop_app.engine.records import STATUS_INDEXED, STATUS_SKIPPED
 from desktop_app.engine.service import Engine
-from tests.helpers.scans import scanned_image, scanned_pdf
+from tests.helpers.scans import page_picture, scanned_image, scanned_pdf
 
 PDF_PHRASE = "quarterly zebra migration report"
 PNG_PHRASE = "Henrietta Quackenbush invoice"
@@ -134,6 +137,65 @@ def test_turning_ocr_on_reads_the_skipped_pictures_and_scans(
     assert str(tmp_path / "docs" / "plain.txt") in manifest
     assert str(png) in {h.path for h in engine.search(PNG_PHRASE).results}
     assert engine.reread_for_ocr() == []  # nothing left to read again
+
+
+def draw_gong_twice(picture: Image.Image, x: int, y: int) -> None:
+    """Two Chinese characters 工 ("work") in three strokes each: no CJK font is needed."""
+    draw = ImageDraw.Draw(picture)
+    for left in (x, x + 50):
+        for (x0, y0), (x1, y1) in (((2, 2), (32, 2)), ((17, 2), (17, 34)), ((0, 34), (34, 34))):
+            draw.line([(left + x0, y + y0), (left + x1, y + y1)], fill="black", width=4)
+
+
+def test_the_languages_decide_the_characters_and_a_change_reads_scans_again(
+    engine: Engine, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """English only: the model's Chinese reading of two drawn characters is not allowed, so
+    the label reads as English alone. Adding Chinese reads the OCR'd files again (the cache
+    is keyed by language too), and the characters appear; the text file is not read again."""
+    caplog.set_level(logging.INFO)
+    root = tmp_path / "docs"
+    root.mkdir()
+    (root / "note.txt").write_text("A note about the porter's lodge opening hours.\n")
+    picture = page_picture(["Parcel reference", "delivered to the porter"])
+    draw_gong_twice(picture, 480, 124)
+    label = root / "label.png"
+    picture.save(label)
+    engine.add_folders([root])
+    engine.index()
+
+    def label_text() -> str:
+        hits = engine.search("parcel reference delivered").results
+        return " ".join(p.text for h in hits if h.path == str(label) for p in h.passages)
+
+    assert "Parcel reference" in label_text() and "工" not in label_text()
+    caplog.clear()
+    engine.settings.set("ocr_languages", ["en", "zh"])
+    assert engine.reread_for_ocr(languages_changed=True) == [str(label)]
+    summary = engine.index()
+    assert summary.indexed == 1, summary.errors
+    assert len(ocr_lines(caplog)) == 1
+    assert "工工" in label_text()
+
+
+def test_ocr_text_of_deleted_files_goes_after_the_grace_period(
+    engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = tmp_path / "docs"
+    root.mkdir()
+    first = scanned_image(root / "first.png", ["Invoice for the garden shed"])
+    second = scanned_image(root / "second.png", ["Receipt for the bicycle repair"])
+    engine.add_folders([root])
+    engine.index()
+    cache_dir = paths.cache_dir() / "ocr"
+    assert len(ocr_cache.hashes(cache_dir)) == 2
+    first.unlink()
+    assert engine.index().removed == 1
+    assert len(ocr_cache.hashes(cache_dir)) == 2  # kept: it may come back within the month
+    monkeypatch.setattr(service, "OCR_CACHE_GRACE_S", 0)
+    second.unlink()
+    assert engine.index().removed == 1
+    assert ocr_cache.hashes(cache_dir) == set()
 
 
 def test_a_page_past_the_limit_is_a_notice_and_the_others_count(

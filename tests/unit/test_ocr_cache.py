@@ -8,8 +8,10 @@ is exercised in tests/integration/test_ocr.py.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -34,11 +36,11 @@ class FakeOcr:
         self.calls: list[tuple[int, int]] = []
         self.seconds = seconds
         monkeypatch.setattr(ocr_pages, "recognize", self.recognize)
-        monkeypatch.setattr(ocr_pages, "engine_id", lambda: "fake 1")
+        monkeypatch.setattr(ocr_pages, "engine_id", lambda languages: "fake 1")
         self.clock = 0.0
         monkeypatch.setattr(ocr_pages, "clock", lambda: self.clock)
 
-    def recognize(self, image: Image.Image) -> list[Line]:
+    def recognize(self, image: Image.Image, languages: tuple[str, ...]) -> list[Line]:
         self.calls.append(image.size)
         self.clock += self.seconds
         return [Line(f"page text {len(self.calls)}", 0.99, 0, 0, 100, 20)]
@@ -217,7 +219,6 @@ def test_text_extraction_never_loads_the_ocr_stack(tmp_path: Path) -> None:
 def test_one_page_is_recognised_at_a_time(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Another worker holding the OCR lock makes this one wait (the detector's peak memory)."""
     import fcntl
-    import os
     import threading
 
     FakeOcr(monkeypatch)
@@ -246,6 +247,20 @@ def test_prune_keeps_only_the_hashes_still_indexed(tmp_path: Path) -> None:
     assert cache.prune(tmp_path, {HASH}) == 1
     assert cache.load(tmp_path, HASH, "e") == {1: "a"} and cache.load(tmp_path, other, "e") == {}
     assert cache.prune(tmp_path / "missing", set()) == 0
+
+
+def test_prune_spares_entries_younger_than_the_grace_period(tmp_path: Path) -> None:
+    """A folder removed and added back within the grace period is not read again."""
+    old, recent = "fedcba9876543210" * 4, "00112233445566778899aabbccddeeff"
+    cache.save(tmp_path, old, "e", {1: "a"})
+    cache.save(tmp_path, recent, "e", {1: "b"})
+    month_ago = time.time() - 31 * 24 * 3600
+    entry = cache.entry_path(tmp_path, old)
+    assert entry is not None
+    os.utime(entry, (month_ago, month_ago))
+    assert cache.hashes(tmp_path) == {old, recent}
+    assert cache.prune(tmp_path, set(), older_than_s=30 * 24 * 3600) == 1
+    assert cache.hashes(tmp_path) == {recent}
 
 
 def test_a_sideways_phone_photo_is_turned_upright(

@@ -17,18 +17,20 @@ if TYPE_CHECKING:
     from PIL.Image import Image
 
 
-def recognize(image: Image) -> list[Line]:
-    """The text lines in ``image``, top to bottom (the model is loaded on the first call)."""
+def recognize(image: Image, languages: tuple[str, ...] = ("en",)) -> list[Line]:
+    """The text lines in ``image``, top to bottom (the model is loaded on the first call),
+    in the characters of ``languages`` (see :mod:`.languages`)."""
     from desktop_app.engine.ocr import rapid
 
-    return rapid.recognize(image)
+    return rapid.recognize(image, languages)
 
 
-def engine_id() -> str:
-    """Which engine and version read a text: cached text from another engine is read again."""
+def engine_id(languages: tuple[str, ...] = ("en",)) -> str:
+    """Which engine, version and languages read a text: cached text read otherwise is read
+    again (a language added can change what a page says)."""
     from desktop_app.engine.ocr import rapid
 
-    return rapid.engine_id()
+    return f"{rapid.engine_id()} {'+'.join(sorted(languages))}"
 
 
 def page_text(lines: list[Line]) -> str:

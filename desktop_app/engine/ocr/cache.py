@@ -15,6 +15,7 @@ import logging
 import os
 import re
 import tempfile
+import time
 from pathlib import Path
 from typing import Final
 
@@ -86,18 +87,28 @@ def save(
                 os.unlink(tmp)
 
 
-def prune(cache_dir: str | Path, keep: set[str]) -> int:
-    """Delete the entries of bytes no indexed file has any more; returns how many.
+def hashes(cache_dir: str | Path) -> set[str]:
+    """The content hashes that have an entry (bytes some engine has OCR'd)."""
+    root = Path(cache_dir)
+    return {entry.stem for entry in root.glob("??/*.json")} if root.is_dir() else set()
 
-    Not called by the engine yet: the owner of maintenance (``optimize``, ``doctor``) can call
-    it with the manifest's content hashes. An entry is small (the page texts), so this is
-    housekeeping, not urgency.
+
+def prune(cache_dir: str | Path, keep: set[str], older_than_s: float = 0.0) -> int:
+    """Delete the entries of bytes no indexed file has any more, unless they were written in
+    the last ``older_than_s`` seconds; returns how many went.
+
+    Why the grace period: a folder removed from the app and added back, or a file moved out
+    of the watched folders for a while, would otherwise be read page by page again. The
+    engine prunes after a run that removed files, with a month's grace (``Engine``).
     """
     removed = 0
     root = Path(cache_dir)
+    cutoff = time.time() - older_than_s
     for entry in root.glob("??/*.json") if root.is_dir() else ():
-        if entry.stem not in keep:
-            with contextlib.suppress(OSError):
+        if entry.stem in keep:
+            continue
+        with contextlib.suppress(OSError):
+            if entry.stat().st_mtime <= cutoff:
                 entry.unlink()
                 removed += 1
     return removed

@@ -118,7 +118,7 @@ class PageReader:
         self.options = limits.ocr
         self.content_hash = limits.content_hash
         self.name = display(limits.path_key) if limits.path_key else "a file"
-        self.engine = engine_id()
+        self.engine = engine_id(self.options.languages)
         self.cached = cache.load(self.options.cache_dir, self.content_hash, self.engine)
         self.fresh: dict[int, str] = {}
         self.problems: list[PageProblem] = []
@@ -155,7 +155,7 @@ class PageReader:
             check_pixels(image.width, image.height)
             with one_at_a_time(self.options.cache_dir) as waited:
                 started += waited
-                lines = recognize(image)
+                lines = recognize(image, self.options.languages)
             text = page_text(lines).strip()
         except PageTooLarge as exc:
             return self._problem(page, "too_large", str(exc))
