@@ -25,7 +25,8 @@ Scores, per page against the text drawn on it, then by engine and dpi:
   for "share of unique phrases found by search" until that is measured through the app's own
   indexing and search.
 * **Seconds per page**: wall time of the OCR call, median over the pages; also CPU seconds
-  (the worker and its children), which the shared machine's other jobs disturb less.
+  (the worker and its children), which the shared machine's other jobs disturb less. Timed
+  in a second pass over the pages, with the memory sampler stopped.
 
 Engines (``ENGINES``): ``rapidocr`` (rapidocr-onnxruntime 1.4.x, PP-OCRv4 models inside the
 wheel; run with ``--rapidocr14-python``, a venv that has it, since its cv2 wheel conflicts
@@ -327,6 +328,13 @@ def worker(name: str, folder: Path, out: Path) -> None:
         )
         print(f"{name} {entry['dpi']} page {index:2d} {seconds:6.2f} s", file=sys.stderr)
     sampler.stop()
+    # The times come from a second pass without the sampler: its /proc walks 20 times a
+    # second take CPU the engine's two threads would use on a 2-core machine.
+    for page, (_, _, image, _) in zip(pages, _pages(folder), strict=True):
+        cpu0, t0 = _cpu_seconds(), time.perf_counter()
+        ocr(image)
+        page["seconds"] = round(time.perf_counter() - t0, 3)
+        page["cpu_s"] = round(_cpu_seconds() - cpu0, 3)
     out.write_text(
         json.dumps(
             {

@@ -7,8 +7,11 @@ workers recognise is logged as ``ocr: page N of FILE`` and replayed in this proc
 
 from __future__ import annotations
 
+import json
 import logging
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -137,6 +140,38 @@ def test_turning_ocr_on_reads_the_skipped_pictures_and_scans(
     assert str(tmp_path / "docs" / "plain.txt") in manifest
     assert str(png) in {h.path for h in engine.search(PNG_PHRASE).results}
     assert engine.reread_for_ocr() == []  # nothing left to read again
+
+
+LOAD_AND_DESCRIBE = """
+import json, os
+from rapidocr.inference_engine.onnxruntime.main import OrtInferSession
+from desktop_app.engine.ocr import rapid
+before = OrtInferSession.__dict__["_init_sess_opts"]
+engine = rapid._load()
+sessions = [engine.text_det.session.session, engine.text_rec.session.inner.session]
+print(json.dumps({
+    "spinning": [s.get_session_options().get_session_config_entry(rapid.SPIN_OPTION)
+                 for s in sessions],
+    "threads": [s.get_session_options().intra_op_num_threads for s in sessions],
+    "restored": OrtInferSession.__dict__["_init_sess_opts"] is before,
+    "cores": os.cpu_count(),
+}))
+"""
+
+
+def test_the_ocr_model_uses_two_threads_that_do_not_spin() -> None:
+    """In a process of its own: the model is 300 MB the test process should not keep."""
+    out = subprocess.run(
+        [sys.executable, "-c", LOAD_AND_DESCRIBE],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
+    )
+    facts = json.loads(out.stdout.strip().splitlines()[-1])
+    assert facts["spinning"] == ["0", "0"]
+    assert facts["threads"] == [min(2, facts["cores"])] * 2
+    assert facts["restored"] is True  # RapidOCR's own option builder is put back
 
 
 def draw_gong_twice(picture: Image.Image, x: int, y: int) -> None:

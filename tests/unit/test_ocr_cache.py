@@ -184,6 +184,23 @@ def test_reading_order_is_rows_then_left_to_right() -> None:
     assert page_text(lines) == "left right\nsecond row"
 
 
+def test_a_skewed_page_keeps_a_paragraphs_short_last_line_in_place() -> None:
+    """A page 1.5 degrees askew, lines 60 px apart: a long line's right end is 65 px lower
+    than its start, so its upright box runs from y 40 to 135, and the box's centre (87) is
+    within half that box (47) of the short line's (120): by their boxes the two lines were
+    one row. By where the lines start (55 and 115) they are a row apart."""
+    lines = [
+        Line("a long line of the paragraph", 0.9, 100, 40, 2580, 135, 40, 70),
+        Line("short last line.", 0.9, 100, 100, 700, 140, 100, 130),
+        Line("Next paragraph, a long line", 0.9, 100, 160, 2580, 255, 160, 190),
+    ]
+    assert page_text(lines).splitlines() == [
+        "a long line of the paragraph",
+        "short last line.",
+        "Next paragraph, a long line",
+    ]
+
+
 def test_pictures_go_after_text_files(tmp_path: Path) -> None:
     names = ["a.png", "b.txt", "c.jpg", "d.md"]
     for name in names:
