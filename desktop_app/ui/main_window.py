@@ -37,6 +37,7 @@ from desktop_app.ui.bridge import EngineBridge, Filters
 from desktop_app.ui.keyboard import SearchKeys
 from desktop_app.ui.menus import AboutDialog, Menus, ShortcutsDialog, popup_menu, show
 from desktop_app.ui.opener import open_externally, reveal_in_folder
+from desktop_app.ui.pdf_viewers import page_to_open
 from desktop_app.ui.status_area import StatusArea
 from desktop_app.ui.widgets.folders import FoldersPanel
 from desktop_app.ui.widgets.preview_pane import PreviewPane
@@ -277,9 +278,10 @@ class MainWindow(QMainWindow):
 
     # -- opening -----------------------------------------------------------------------------
 
-    def open_path(self, path: str) -> None:
-        """Open a file or folder (an index key) with the system's default application."""
-        if not open_externally(path):
+    def open_path(self, path: str, page: int = 0) -> None:
+        """Open a file or folder (an index key) with the system's default application; a PDF
+        at ``page`` where its viewer allows."""
+        if not open_externally(path, page):
             self._could_not("Could not open “{}”", path)
 
     def reveal_path(self, path: str) -> None:
@@ -308,7 +310,7 @@ class MainWindow(QMainWindow):
         if hit is None:
             return
         actions = [
-            ("Open", lambda: self.open_path(hit.path)),
+            ("Open", lambda: self.open_path(hit.path, page_to_open(hit))),
             ("Show in folder", lambda: self.reveal_path(hit.path)),
             ("Copy path", lambda: QGuiApplication.clipboard().setText(display(hit.path))),
             ("More like this", lambda: self.more_like_this(hit.path)),

@@ -26,13 +26,18 @@ from PySide6.QtCore import QProcess, QUrl
 from PySide6.QtGui import QDesktopServices
 
 from desktop_app.engine.pathnames import is_exact, os_path, raw_bytes
+from desktop_app.ui.pdf_viewers import page_command_for
 
 FILE_MANAGER: Final = "org.freedesktop.FileManager1"
 FILE_MANAGER_PATH: Final = "/org/freedesktop/FileManager1"
 
 
-def open_externally(path_key: str) -> bool:
-    """Open a file or folder (an index key, as results carry) with the default application."""
+def open_externally(path_key: str, page: int = 0) -> bool:
+    """Open a file or folder (an index key, as results carry) with the default application;
+    a PDF at ``page`` where the viewer takes one (``page_command_for``)."""
+    command = page_command_for(path_key, page)
+    if command is not None and _start_detached(command[0], command[1:]):
+        return True
     target = os_path(path_key)
     if is_exact(path_key) or sys.platform in ("win32", "darwin"):
         return bool(QDesktopServices.openUrl(QUrl.fromLocalFile(target)))
@@ -74,8 +79,8 @@ def reveal_in_folder(path_key: str, platform: str | None = None) -> bool:
 
 
 def _start_detached(program: str, arguments: list[str]) -> bool:
-    """Start the platform's file manager with a fixed argument list (no shell); it lives on
-    after the app quits and is never waited for."""
+    """Start the platform's file manager, or the PDF viewer at a page, with a fixed argument
+    list (no shell); it lives on after the app quits and is never waited for."""
     started, _pid = QProcess.startDetached(program, arguments)
     return bool(started)
 

@@ -170,7 +170,9 @@ def test_a_file_that_cannot_be_opened_says_so(
     qtbot: QtBot, win: MainWindow, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     asked: list[str] = []
-    monkeypatch.setattr(main_window, "open_externally", lambda path: asked.append(path) and False)
+    monkeypatch.setattr(
+        main_window, "open_externally", lambda path, page=0: asked.append(path) and False
+    )
     feed(win)
     in_results(win)
     qtbot.keyClick(win.results_view, Qt.Key.Key_Return)

@@ -18,6 +18,7 @@ from desktop_app.engine.search import FileHit, Passage
 from desktop_app.ui import opener
 from desktop_app.ui.preview import PreviewColors, body_html
 from desktop_app.ui.widgets.preview_pane import PreviewPane, page_colors
+from tests.helpers.desktop import desktop_tree, set_default
 
 MARKDOWN = """# Field notes
 
@@ -185,7 +186,7 @@ def test_the_buttons_ask_for_the_file_by_its_key(
     pane.show_hit(file_hit(present, "basalt"))
     with qtbot.waitSignal(pane.open_requested, timeout=1000) as opened:
         qtbot.mouseClick(pane.open_button, Qt.MouseButton.LeftButton)
-    assert opened.args == [present]
+    assert opened.args == [present, 0]  # a text file: no page to open at
     with qtbot.waitSignal(pane.reveal_requested, timeout=1000) as revealed:
         qtbot.mouseClick(pane.reveal_button, Qt.MouseButton.LeftButton)
     assert revealed.args == [present]
@@ -294,7 +295,7 @@ class Launches:
         self.calls.append(("dbus", uri))
         return self.works["dbus"]
 
-    def open_externally(self, path_key: str) -> bool:
+    def open_externally(self, path_key: str, page: int = 0) -> bool:
         self.calls.append(("open", path_key))
         return self.works["open"]
 
@@ -306,6 +307,41 @@ def launches(monkeypatch: pytest.MonkeyPatch) -> Launches:
     monkeypatch.setattr(opener, "_show_items", fake.show_items)
     monkeypatch.setattr(opener, "open_externally", fake.open_externally)
     return fake
+
+
+def test_a_scanned_pdf_opens_at_the_page_of_its_passage(
+    qtbot: QtBot, pane: PreviewPane, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With Evince as the default PDF viewer the button says where it opens, the pane asks
+    for that page, and the opener starts Evince at it; with no viewer known to take a page,
+    the button is the plain Open (the file still opens, at its start)."""
+    env = desktop_tree(tmp_path / "desktop", ["evince"])
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("XDG_CURRENT_DESKTOP", raising=False)
+    monkeypatch.setattr(opener.sys, "platform", "linux")
+    pdf = tmp_path / "scanned minutes.pdf"
+    pdf.write_bytes(b"%PDF-1.4\n")
+    found = passage("basalt columns")
+    found.page = 7
+    hit = file_hit(pathnames.key(str(pdf)), "basalt columns", file_type="pdf")
+    hit.passages = [passage("basalt", start=40), found]  # the first has no page (a title)
+
+    pane.show_hit(hit)
+    assert pane.open_button.text() == "Open"  # no default PDF viewer set yet
+    set_default(env, "evince.desktop")
+    pane.show_hit(hit)
+    assert pane.open_button.text() == "Open at page 7"
+    with qtbot.waitSignal(pane.open_requested, timeout=1000) as opened:
+        qtbot.mouseClick(pane.open_button, Qt.MouseButton.LeftButton)
+    assert opened.args == [hit.path, 7]
+
+    started: list[list[str]] = []
+    monkeypatch.setattr(
+        opener, "_start_detached", lambda program, args: started.append([program, *args]) or True
+    )
+    assert opener.open_externally(hit.path, 7)
+    assert started == [[str(Path(env["PATH"]) / "evince"), "--page-index=7", str(pdf)]]
 
 
 def test_reveal_on_macos_uses_open_r(launches: Launches) -> None:

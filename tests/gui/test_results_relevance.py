@@ -53,7 +53,9 @@ def rows(win: MainWindow) -> list[str]:
 
 def opened(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     calls: list[str] = []
-    monkeypatch.setattr(main_window, "open_externally", lambda path: calls.append(path) or True)
+    monkeypatch.setattr(
+        main_window, "open_externally", lambda path, page=0: calls.append(path) or True
+    )
     return calls
 
 

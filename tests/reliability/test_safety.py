@@ -702,8 +702,9 @@ ALLOWED_CALLS: dict[tuple[str, str, str], str] = {
     ),
     ("desktop_app/ui/opener.py", "_start_detached", "QProcess.startDetached"): (
         "the user's Show in folder action on macOS and Windows: the system file manager "
-        "('/usr/bin/open -R <file>', 'explorer.exe /select, <file>'), a fixed argument list, "
-        "no shell"
+        "('/usr/bin/open -R <file>', 'explorer.exe /select, <file>'); and the Open action on "
+        "a PDF result: the desktop's default PDF viewer (its program from its .desktop file) "
+        "with its page flag and the file; a fixed argument list, no shell"
     ),
     ("desktop_app/ui/opener.py", "_show_items", "QDBusMessage.createMethodCall"): (
         "the same Show in folder action on Linux: the freedesktop FileManager1.ShowItems call "

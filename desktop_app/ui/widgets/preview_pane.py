@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 
 from desktop_app.engine.pathnames import display, os_path
 from desktop_app.ui.colors import mix
+from desktop_app.ui.pdf_viewers import page_command_for, page_to_open
 from desktop_app.ui.preview import PreviewColors, body_html
 from desktop_app.ui.widgets.elided import ElidedLabel
 from desktop_app.ui.widgets.results import human_size, type_label
@@ -51,7 +52,7 @@ def page_colors(palette: QPalette) -> PreviewColors:
 class PreviewPane(QWidget):
     """Header, buttons and body for one result; ``clear`` leaves a calm empty state."""
 
-    open_requested = Signal(str)  # the file's index key
+    open_requested = Signal(str, int)  # the file's index key, page to open at (0: none)
     reveal_requested = Signal(str)
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -129,6 +130,9 @@ class PreviewPane(QWidget):
         self.copy_button.setText("Copy path")
         self._render()
         present = self._present()
+        page = page_to_open(hit)
+        at_page = page_command_for(hit.path, page) is not None
+        self.open_button.setText(f"Open at page {page}" if at_page else "Open")
         self.open_button.setEnabled(present)
         self.reveal_button.setEnabled(present)
         self.copy_button.setEnabled(True)
@@ -173,7 +177,7 @@ class PreviewPane(QWidget):
 
     def _open(self) -> None:
         if self._hit is not None:
-            self.open_requested.emit(self._hit.path)
+            self.open_requested.emit(self._hit.path, page_to_open(self._hit))
 
     def _reveal(self) -> None:
         if self._hit is not None:

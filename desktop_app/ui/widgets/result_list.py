@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop_app.engine.pathnames import display
+from desktop_app.ui.pdf_viewers import page_to_open
 from desktop_app.ui.widgets.elided import ElidedLabel
 from desktop_app.ui.widgets.result_delegate import ResultDelegate
 from desktop_app.ui.widgets.results import GROUP_KEYS, HIT_ROLE, SORT_KEYS, ResultsModel, plural
@@ -105,7 +106,7 @@ def choice_button(prefix: str, choices: dict[str, str], picked: QActionGroup) ->
 
 class ResultsPanel(QWidget):
     #: The index key of a hit whose row was activated (Enter, double-click).
-    open_requested = Signal(str)
+    open_requested = Signal(str, int)  # index key, page to open at (0: none)
     #: The Back button of a "Similar to" answer: the window shows its previous results again.
     back_requested = Signal()
     #: Sort or grouping picked in a menu: (sort_key, group_key), for the window to save.
@@ -322,4 +323,4 @@ class ResultsPanel(QWidget):
             return
         hit = index.data(HIT_ROLE) if index.isValid() else None
         if hit is not None:
-            self.open_requested.emit(hit.path)
+            self.open_requested.emit(hit.path, page_to_open(hit))
