@@ -16,6 +16,7 @@ from desktop_app.engine.runner import EngineRunner
 from desktop_app.engine.service import Engine
 from desktop_app.engine.store import StoreError
 from desktop_app.settings import Settings
+from tests.helpers.scans import scanned_image
 
 WAIT_S = 120.0
 E = TypeVar("E")
@@ -123,6 +124,22 @@ def test_commands_run_in_order_and_a_failure_stops_none_after_it(
     kinds = [type(e) for e in recorder.seen]
     assert kinds.index(events.EngineStarted) < kinds.index(events.CommandFailed)
     assert runner.engine is not None and runner.engine.settings["threads"] == 1  # the valid one
+
+
+def test_changing_the_ocr_languages_reads_the_scanned_files_again(
+    runner: EngineRunner, recorder: Recorder, docs: Path
+) -> None:
+    """Through the runner, as the settings dialog does it: the picture OCR read is read
+    again in the new languages; the text files are not."""
+    scanned_image(docs / "receipt.png", ["Receipt for a brass barometer"])
+    runner.start()
+    runner.add_folder(str(docs))
+    assert recorder.wait(events.IndexFinished).summary.indexed == 3
+    runner.apply_settings({"ocr_languages": ["en", "zh"]})
+    again = recorder.wait(events.IndexFinished).summary
+    assert (again.indexed, again.failed) == (1, 0)
+    assert runner.engine is not None
+    assert runner.engine.settings["ocr_languages"] == ["en", "zh"]
 
 
 def test_an_engine_that_cannot_start_says_why_and_commands_wait_for_a_repair(
