@@ -38,6 +38,8 @@ class Setting:
     minimum: float | None = None
     maximum: float | None = None
     choices: tuple[Any, ...] | None = None
+    #: For a list: the only strings it may hold (the window shows one check box each).
+    items: tuple[str, ...] | None = None
     check: Callable[[Any], bool] | None = None
 
     def validate(self, value: Any) -> Any:
@@ -47,6 +49,8 @@ class Setting:
         if self.type is list:
             if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
                 raise ValueError("expected a list of strings")
+            if self.items is not None and not set(value) <= set(self.items):
+                raise ValueError(f"not among {', '.join(self.items)}")
         elif self.type is int and isinstance(value, bool):
             raise ValueError("expected a whole number, not true/false")
         elif not isinstance(value, self.type):
@@ -201,7 +205,8 @@ SETTINGS: dict[str, Setting] = _declare(
         ["en"],
         "Languages OCR recognises: en (English and other Latin-script languages), zh "
         "(Chinese). OCR answers only in their characters; changing them reads scans again.",
-        check=lambda value: bool(value) and set(value) <= set(OCR_LANGUAGES),
+        items=OCR_LANGUAGES,
+        check=bool,  # at least one
     ),
     Setting(
         "ocr_page_timeout_s",

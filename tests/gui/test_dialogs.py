@@ -7,7 +7,10 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from PySide6.QtCore import QPoint, QPointF, Qt
+from PySide6.QtGui import QWheelEvent
 from PySide6.QtWidgets import (
+    QApplication,
     QCheckBox,
     QDoubleSpinBox,
     QFileDialog,
@@ -15,7 +18,9 @@ from PySide6.QtWidgets import (
     QLabel,
     QMessageBox,
     QPushButton,
+    QScrollArea,
     QSpinBox,
+    QWidget,
 )
 from pytestqt.qtbot import QtBot
 
@@ -25,7 +30,7 @@ from desktop_app.settings import SETTINGS
 from desktop_app.ui.bridge import EngineBridge
 from desktop_app.ui.dialogs import settings as settings_dialog
 from desktop_app.ui.dialogs.models import ModelsDialog
-from desktop_app.ui.dialogs.settings import HELP, HIDDEN, ListEditor, SettingsDialog
+from desktop_app.ui.dialogs.settings import HELP, HIDDEN, CheckList, ListEditor, SettingsDialog
 from desktop_app.ui.widgets.problems import ProblemsDialog
 
 MB = 1024 * 1024
@@ -50,6 +55,54 @@ def settings(qtbot: QtBot) -> SettingsDialog:
     )
     qtbot.addWidget(dialog)
     return dialog
+
+
+def test_ocr_languages_are_check_boxes_and_one_always_stays(settings: SettingsDialog) -> None:
+    editor = settings.editors["ocr_languages"]
+    assert isinstance(editor, CheckList)
+    english, chinese = editor.boxes["en"], editor.boxes["zh"]
+    assert english.text().startswith("English") and chinese.text() == "Chinese"
+    assert english.isChecked() and not chinese.isChecked()
+    assert not english.isEnabled()  # the only one ticked: it cannot be unticked
+    chinese.setChecked(True)
+    assert english.isEnabled() and settings.values()["ocr_languages"] == ["en", "zh"]
+    english.setChecked(False)
+    assert not chinese.isEnabled() and settings.values()["ocr_languages"] == ["zh"]
+    with pytest.raises(ValueError, match="not among en, zh"):
+        SETTINGS["ocr_languages"].validate(["en", "fr"])
+    with pytest.raises(ValueError):
+        SETTINGS["ocr_languages"].validate([])
+
+
+def test_the_wheel_scrolls_the_tab_and_leaves_an_unfocused_number_alone(
+    qtbot: QtBot, settings: SettingsDialog
+) -> None:
+    settings.show()
+    settings.tabs.setCurrentIndex(3)  # Scanned documents
+    settings.resize(600, 300)  # short: the tab scrolls
+    pages = settings.editors["ocr_max_pages"]
+    assert isinstance(pages, QSpinBox)
+    scroll = settings.tabs.currentWidget()
+    assert isinstance(scroll, QScrollArea)
+    qtbot.waitUntil(lambda: scroll.verticalScrollBar().maximum() > 0)
+    before = pages.value()
+
+    def wheel(widget: QWidget) -> None:
+        centre = QPointF(widget.rect().center())
+        event = QWheelEvent(
+            centre, widget.mapToGlobal(centre), QPoint(), QPoint(0, -120),
+            Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier,
+            Qt.ScrollPhase.NoScrollPhase, False,
+        )  # fmt: skip
+        QApplication.sendEvent(widget, event)
+
+    wheel(pages)
+    assert pages.value() == before  # not clicked into: the number stays
+    assert scroll.verticalScrollBar().value() > 0  # and the page scrolled instead
+    pages.setFocus()
+    qtbot.waitUntil(pages.hasFocus)
+    wheel(pages)
+    assert pages.value() == before - 1  # clicked into: the wheel changes it
 
 
 def test_settings_are_grouped_on_tabs(settings: SettingsDialog) -> None:

@@ -12,10 +12,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QAbstractScrollArea,
     QCheckBox,
     QComboBox,
     QDialog,
@@ -95,7 +96,11 @@ LABELS = {
     "ocr_excluded_folders": "Not read by OCR",
     "ocr_max_pages": "Pages per file at most",
     "ocr_page_timeout_s": "Time limit per page",
-    "ocr_languages": "Languages (en, zh)",
+    "ocr_languages": "Languages",
+}
+#: What the items of a list of fixed items (``Setting.items``) are called in the window.
+ITEM_LABELS = {
+    "ocr_languages": {"en": "English and other Latin-script languages", "zh": "Chinese"},
 }
 #: A shorter help line where the declaration's text runs to a paragraph (which stays the tooltip).
 HELP = {
@@ -197,6 +202,50 @@ class ListEditor(QWidget):
             self.list.takeItem(self.list.row(item))
 
 
+class WheelGuard(QObject):
+    """Sends the wheel past a number box or dropdown that has not been clicked into, to the
+    page that scrolls: scrolling down the tab over "Pages per file" would otherwise change
+    it (a value changed without the user seeing it)."""
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() != QEvent.Type.Wheel or not isinstance(watched, QWidget):
+            return False
+        if watched.hasFocus():
+            return False
+        area = watched.parentWidget()
+        while area is not None and not isinstance(area, QAbstractScrollArea):
+            area = area.parentWidget()
+        if area is not None:  # a forwarded wheel event is not passed up by Qt: sent there
+            QCoreApplication.sendEvent(area.viewport(), event)
+        return True
+
+
+class CheckList(QWidget):
+    """One check box per allowed item of a list setting; the last one ticked stays ticked
+    (such a list may not be empty, and a dialog that refuses OK would be worse)."""
+
+    def __init__(self, items: tuple[str, ...], chosen: list[str], labels: dict[str, str]) -> None:
+        super().__init__()
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        self.boxes: dict[str, QCheckBox] = {}
+        for item in items:
+            box = QCheckBox(labels.get(item, item))
+            box.setChecked(item in chosen)
+            box.toggled.connect(self._keep_one)
+            layout.addWidget(box)
+            self.boxes[item] = box
+        self._keep_one()
+
+    def _keep_one(self) -> None:
+        ticked = [box for box in self.boxes.values() if box.isChecked()]
+        for box in self.boxes.values():
+            box.setEnabled(len(ticked) != 1 or box is not ticked[0])
+
+    def items(self) -> list[str]:
+        return [item for item, box in self.boxes.items() if box.isChecked()]
+
+
 def _editor(name: str, setting: Setting, value: Any, folders: list[str]) -> QWidget:
     if setting.type is bool:
         box = QCheckBox(label_of(name))
@@ -227,6 +276,8 @@ def _editor(name: str, setting: Setting, value: Any, folders: list[str]) -> QWid
         dspin.setSpecialValueText(SPECIAL.get(name, ""))
         dspin.setValue(float(value))
         return dspin
+    if setting.type is list and setting.items is not None:
+        return CheckList(setting.items, list(value), ITEM_LABELS.get(name, {}))
     if setting.type is list:
         is_folders = name.endswith("folders")
         return ListEditor(list(value), folders=is_folders, choices=folders if is_folders else None)
@@ -242,7 +293,7 @@ def _value(editor: QWidget) -> Any:
         return editor.currentData()
     if isinstance(editor, QSpinBox | QDoubleSpinBox):
         return editor.value()
-    if isinstance(editor, ListEditor):
+    if isinstance(editor, ListEditor | CheckList):
         return editor.items()
     assert isinstance(editor, QLineEdit)
     return editor.text().strip()
@@ -271,6 +322,7 @@ class SettingsDialog(QDialog):
         self.setWindowTitle("Settings")
         self.editors: dict[str, QWidget] = {}
         self.help: dict[str, QLabel] = {}
+        self._wheel_guard = WheelGuard(self)
         self.tabs = QTabWidget()
         self.pages: dict[str, QWidget] = {}
         folders = [str(f) for f in values.get("folders", [])]
@@ -287,6 +339,8 @@ class SettingsDialog(QDialog):
             editor.setToolTip(setting.doc)
             if isinstance(editor, QSpinBox | QDoubleSpinBox | QComboBox):
                 editor.setMaximumWidth(240)  # a number does not need the dialog's width
+                editor.setFocusPolicy(Qt.FocusPolicy.StrongFocus)  # no focus by the wheel
+                editor.installEventFilter(self._wheel_guard)
             help_label = _help_label(HELP.get(name, setting.doc))
             column = QWidget()
             box = QVBoxLayout(column)
