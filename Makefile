@@ -50,6 +50,8 @@ bench: setup
 OCR_WITH_14 := --engines rapidocr3-lean,rapidocr3,tesseract,rapidocr --rapidocr14-python
 bench-ocr: setup
 	$(BIN)/python -m tests.benchmarks.bench_ocr --merge $(if $(RAPIDOCR14_PYTHON),$(OCR_WITH_14) $(RAPIDOCR14_PYTHON))
+	$(BIN)/python -m tests.benchmarks.bench_ocr_search
+	$(BIN)/python -m tests.benchmarks.bench_ocr_yield
 	$(BIN)/python -m tests.benchmarks.report
 
 # Ranking quality on a test collection (CACM beside the checkout by default; any SMART or

@@ -92,7 +92,7 @@ def ocr(data: dict[str, Any], machine: str) -> list[str]:
         f"Run time {data['seconds']} s (all engines); 1-min load average before / after "
         f"{data['load_average_1min']}.",
     ]
-    return lines + _search_share()
+    return lines + _search_share() + _yield_to_searches()
 
 
 def _search_share() -> list[str]:
@@ -115,4 +115,24 @@ def _search_share() -> list[str]:
         "page's file, and for a multi-page file that page, is among them and the phrase filter "
         "held (not the search's fallback without it): "
         f"{cells}; target >= {data['target_share']:.0%}.",
+    ]
+
+
+def _yield_to_searches() -> list[str]:
+    """Search latency while pages are OCR'd (bench_ocr_yield.py), when it was run."""
+    path = RESULTS_DIR / "ocr_yield.json"
+    if not path.is_file():
+        return []
+    data = json.loads(path.read_text())
+    idle, during = data["idle"], data["during_ocr"]
+    return [
+        "",
+        f"Searches while pages are read (`python -m tests.benchmarks.bench_ocr_yield`, run "
+        f"{data['machine']['date']}, {data['rounds']} rounds): the app's engine searches "
+        f"{data['queries']} three-word queries a quarter of a second apart, idle and while "
+        "the 28 page files are OCR'd in another thread (counting only searches made while a "
+        f"page was being read): idle p50 {idle['p50_ms']} ms, p95 {idle['p95_ms']} ms "
+        f"({idle['searches']} searches); during OCR p50 {during['p50_ms']} ms, p95 "
+        f"{during['p95_ms']} ms ({during['searches']} searches); p50 ratio "
+        f"{data.get('p50_ratio')}.",
     ]
