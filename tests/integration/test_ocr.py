@@ -257,18 +257,19 @@ def test_a_page_past_the_limit_is_a_notice_and_the_others_count(
 
 
 def test_the_time_limit_is_per_ocr_page_not_per_scanned_file(tmp_path: Path) -> None:
-    """Eight pages take longer than the pool's limit together, never one by one."""
+    """Sixteen pages take longer than the pool's limit together, never one by one."""
     import time
 
     from desktop_app.engine.extract import OcrOptions
     from desktop_app.engine.extract_pool import ExtractPool
     from desktop_app.engine.scanner import FileInfo
 
-    # Six lines a page: the lean engine reads a one-line page in well under half a second,
-    # and eight of those did not add up to the limit.
+    # Six lines a page, sixteen pages: with two threads a page takes about half a second, so
+    # eight pages came to 3.97 s on a fresh clone, under the 4 s this test must exceed.
+    pages = 16
     pdf = scanned_pdf(
-        tmp_path / "eight.pdf",
-        [[f"Page {n} line {k} of the walrus census" for k in range(6)] for n in range(8)],
+        tmp_path / "sixteen.pdf",
+        [[f"Page {n} line {k} of the walrus census" for k in range(6)] for n in range(pages)],
         (900, 500),
     )
     ocr = OcrOptions(cache_dir=str(tmp_path / "ocr"))
@@ -276,5 +277,5 @@ def test_the_time_limit_is_per_ocr_page_not_per_scanned_file(tmp_path: Path) -> 
     with ExtractPool(workers=1, timeout=4.0, ocr=ocr) as pool:
         [result] = list(pool.run([FileInfo(str(pdf), pdf.stat().st_size, 0)]))
     assert result.reason == "" and result.document is not None, result.message
-    assert [s.page for s in result.document.segments] == list(range(1, 9))
+    assert [s.page for s in result.document.segments] == list(range(1, pages + 1))
     assert time.monotonic() - started > 4.0  # else this test proves nothing: make pages bigger

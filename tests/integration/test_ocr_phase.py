@@ -23,7 +23,9 @@ from desktop_app.engine.service import Engine
 from tests.helpers.fakes import FakePsutil
 from tests.helpers.scans import scanned_pdf
 
-PAGES = 5
+#: Enough pages that a pause asked at page 2 lands mid-file: with two OCR threads a page of
+#: two lines takes about 0.2 s here.
+PAGES = 8
 PAUSE_S = 5.0
 #: Shorter than the pause: a paused worker must not be killed by the pool's time limit.
 TIME_LIMIT_S = 4.0
