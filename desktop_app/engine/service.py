@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import time
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -57,6 +58,9 @@ log = logging.getLogger(__name__)
 PACE_FILE = "indexing-pace.json"
 #: How long OCR'd text of bytes no longer indexed is kept (a folder removed and added back).
 OCR_CACHE_GRACE_S = 30 * 24 * 3600
+#: Pruning reads the whole manifest and lists the cache: at most this often, not after every
+#: file the watcher sees deleted (a month's grace makes a day's delay irrelevant).
+OCR_CACHE_PRUNE_EVERY_S = 24 * 3600
 
 
 class EngineError(UserFacingError):
@@ -82,6 +86,7 @@ class Engine:
         self._ann_thread: threading.Thread | None = None
         #: Files of the run in progress, for per-folder "pending" counts.
         self._in_flight: dict[str, FileInfo] = {}
+        self._ocr_cache_pruned_at: float | None = None  # time.monotonic() of the last prune
         #: Calls release_idle after ``idle_unload_s`` quiet seconds (engine/idle.py).
         self._idle = IdleReleaser(self.release_idle, lambda: self.settings["idle_unload_s"])
 
@@ -256,9 +261,8 @@ class Engine:
                 self._in_flight = {}
                 self._idle.touch()
             save_prior(pace, pipeline.throughput)
-            if summary.removed:  # OCR'd text of bytes gone from the index, after a grace
-                keep = {record.content_hash for record in self.store.manifest().values()}
-                ocr_cache.prune(self.ocr_cache_dir(), keep, OCR_CACHE_GRACE_S)
+            if summary.removed:
+                self._prune_ocr_cache()
         for path, message in plan.errors:
             summary.errors.append({"path": path, "reason": "unreadable", "message": message})
         return summary
@@ -381,6 +385,18 @@ class Engine:
             "were inconsistent"
         )
         return report
+
+    def _prune_ocr_cache(self) -> None:
+        """Drop OCR'd text of bytes gone from the index, after a grace; at most daily."""
+        now = time.monotonic()
+        last = self._ocr_cache_pruned_at
+        if last is not None and now - last < OCR_CACHE_PRUNE_EVERY_S:
+            return
+        self._ocr_cache_pruned_at = now
+        if not self.ocr_cache_dir().is_dir():
+            return  # nothing was ever OCR'd: no manifest read
+        keep = {record.content_hash for record in self.store.manifest().values()}
+        ocr_cache.prune(self.ocr_cache_dir(), keep, OCR_CACHE_GRACE_S)
 
     def reread_for_ocr(self, languages_changed: bool = False) -> list[str]:
         """Forget the files an OCR setting change may read differently, so the next run reads

@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.benchmarks import ocr_pages
-from tests.benchmarks.common import write_result
+from tests.benchmarks.common import percentiles, write_result
 
 SEED = 1717
 QUERIES = 40
@@ -46,19 +46,6 @@ def _queries(texts: list[str]) -> list[str]:
     words = [w for w in words if len(w) > 4 and w.isalpha()]
     rng = random.Random(SEED)
     return [" ".join(rng.sample(words, 3)) for _ in range(QUERIES)]
-
-
-def _percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
-
-
-def _summary(ms: list[float]) -> dict[str, Any]:
-    return {
-        "searches": len(ms),
-        "p50_ms": round(statistics.median(ms), 1) if ms else None,
-        "p95_ms": round(_percentile(ms, 0.95), 1) if ms else None,
-    }
 
 
 def run(rounds: int) -> dict[str, Any]:
@@ -121,15 +108,15 @@ def run(rounds: int) -> dict[str, Any]:
     finally:
         engine.close()
         shutil.rmtree(scratch, ignore_errors=True)
-    result = {
+    if not during:
+        raise SystemExit("no search ran while a page was being read: add pages")
+    return {
         "rounds": rounds,
         "queries": len(queries),
-        "idle": _summary(idle),
-        "during_ocr": _summary(during),
+        "idle": percentiles(idle),
+        "during_ocr": percentiles(during),
+        "p50_ratio": round(statistics.median(during) / statistics.median(idle), 2),
     }
-    if idle and during:
-        result["p50_ratio"] = round(statistics.median(during) / statistics.median(idle), 2)
-    return result
 
 
 def main() -> None:

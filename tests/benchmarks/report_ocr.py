@@ -95,12 +95,17 @@ def ocr(data: dict[str, Any], machine: str) -> list[str]:
     return lines + _search_share() + _yield_to_searches()
 
 
+def _companion(name: str) -> dict[str, Any] | None:
+    """A result rendered inside the OCR section, when its benchmark was run."""
+    path = RESULTS_DIR / f"{name}.json"
+    return json.loads(path.read_text()) if path.is_file() else None
+
+
 def _search_share() -> list[str]:
     """The real phrase share, by the app's search (bench_ocr_search.py), when it was run."""
-    path = RESULTS_DIR / "ocr_search.json"
-    if not path.is_file():
+    data = _companion("ocr_search")
+    if data is None:
         return []
-    data = json.loads(path.read_text())
     cells = ", ".join(
         f"{dpi} dpi {r['found']} of {r['sampled']} ({r['share']:.1%}; indexing {r['index_s']} s)"
         for dpi, r in data["by_dpi"].items()
@@ -120,10 +125,9 @@ def _search_share() -> list[str]:
 
 def _yield_to_searches() -> list[str]:
     """Search latency while pages are OCR'd (bench_ocr_yield.py), when it was run."""
-    path = RESULTS_DIR / "ocr_yield.json"
-    if not path.is_file():
+    data = _companion("ocr_yield")
+    if data is None:
         return []
-    data = json.loads(path.read_text())
     idle, during = data["idle"], data["during_ocr"]
     return [
         "",
@@ -132,7 +136,7 @@ def _yield_to_searches() -> list[str]:
         f"{data['queries']} three-word queries a quarter of a second apart, idle and while "
         "the 28 page files are OCR'd in another thread (counting only searches made while a "
         f"page was being read): idle p50 {idle['p50_ms']} ms, p95 {idle['p95_ms']} ms "
-        f"({idle['searches']} searches); during OCR p50 {during['p50_ms']} ms, p95 "
-        f"{during['p95_ms']} ms ({during['searches']} searches); p50 ratio "
-        f"{data.get('p50_ratio')}.",
+        f"({idle['n']} searches); during OCR p50 {during['p50_ms']} ms, p95 "
+        f"{during['p95_ms']} ms ({during['n']} searches); p50 ratio "
+        f"{data['p50_ratio']}.",
     ]

@@ -228,6 +228,7 @@ def test_ocr_text_of_deleted_files_goes_after_the_grace_period(
     assert engine.index().removed == 1
     assert len(ocr_cache.hashes(cache_dir)) == 2  # kept: it may come back within the month
     monkeypatch.setattr(service, "OCR_CACHE_GRACE_S", 0)
+    monkeypatch.setattr(service, "OCR_CACHE_PRUNE_EVERY_S", 0)  # a second prune this session
     second.unlink()
     assert engine.index().removed == 1
     assert ocr_cache.hashes(cache_dir) == set()
